@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The command table of the `sandbox` CLI: one cmd_*.c per subcommand, each
+ * exposing its entry point and one-line summary here.
+ */
+#ifndef SBX_CLI_CMD_H
+#define SBX_CLI_CMD_H
+
+#include <stdio.h>
+
+/* Exit statuses, kubectl-style. */
+enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
+
+typedef struct cli_cmd {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);   /* argv[0] is the command name */
+} cli_cmd;
+
+int cmd_lint(int argc, char **argv);
+int cmd_render(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* Print "sandbox: error: MESSAGE" to stderr and return `status`. */
+int cli_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Whether argv holds -h or --help before any "--". */
+int cli_wants_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * `sandbox`: the developer and SRE command line. Finds the subcommand in
+ * the command table and hands it the arguments; prints help and version.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "sbx_version.h"
+
+static const cli_cmd commands[] = {
+	{ "lint", "validate sandbox files, the policy and the templates", cmd_lint },
+	{ "render", "print the Kubernetes objects a sandbox renders to", cmd_render },
+	{ "version", "print the version", cmd_version },
+};
+
+int cli_error(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sandbox: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fputs("sandbox - GitOps developer sandboxes on Kubernetes\n\n"
+	      "Usage: sandbox COMMAND [OPTIONS]\n\n"
+	      "Commands:\n", f);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nRun 'sandbox COMMAND --help' for the options of one command.\n"
+	      "Exit status: 0 success, 1 invalid input or failure, 2 usage error.\n", f);
+}
+
+int cmd_version(int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv)) {
+		puts("Usage: sandbox version\n\nPrint the version of sandbox.");
+		return EXIT_OK;
+	}
+	if (argc > 1)
+		return cli_error(EXIT_USAGE, "'version' takes no arguments");
+	printf("sandbox %s\n", SBX_VERSION);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version(1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	cli_error(EXIT_USAGE, "unknown command '%s'", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

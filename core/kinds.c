@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Kind table: the only list of the object kinds sandbox may render.
+ */
+#include <string.h>
+
+#include "kinds.h"
+
+static const sbx_kind kinds[] = {
+	{ "v1", "Namespace", "namespaces", false, 0 },
+	{ "v1", "ResourceQuota", "resourcequotas", true, 1 },
+	{ "v1", "LimitRange", "limitranges", true, 1 },
+	{ "rbac.authorization.k8s.io/v1", "Role", "roles", true, 1 },
+	{ "rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", true, 1 },
+	{ "v1", "Secret", "secrets", true, 1 },
+	{ "v1", "ConfigMap", "configmaps", true, 1 },
+	{ "v1", "ServiceAccount", "serviceaccounts", true, 1 },
+	{ "networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", true, 1 },
+	{ "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, 2 },
+	{ "apps/v1", "Deployment", "deployments", true, 3 },
+	{ "v1", "Service", "services", true, 3 },
+};
+
+const sbx_kind *sbx_kind_lookup(const char *api_version, const char *kind)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i].api_version, api_version) == 0 && strcmp(kinds[i].kind, kind) == 0)
+			return &kinds[i];
+	return NULL;
+}
+
+bool sbx_kind_is_cluster_scoped(const char *kind)
+{
+	static const char *const cluster[] = { "Namespace", "ClusterRole", "ClusterRoleBinding",
+		"PersistentVolume", "StorageClass", "CustomResourceDefinition", "Node",
+		"PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
+		"APIService", "IngressClass", "RuntimeClass", "Sandbox", NULL };
+
+	for (const char *const *c = cluster; *c; c++)
+		if (strcmp(*c, kind) == 0)
+			return true;
+	return false;
+}

@@ -1,0 +1,706 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Template rendering: YAML template trees -> cJSON objects with typed,
+ * node-level substitution, then namespace, scope and tracking metadata
+ * enforced on every object, sorted into apply waves. Also the YAML writer
+ * used for `sandbox render -o yaml`.
+ */
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "error.h"
+#include "kinds.h"
+#include "render.h"
+#include "yamlfile.h"
+
+enum vtype { V_STR, V_INT, V_BOOL, V_LIST };
+
+static const struct var {
+	const char *name;
+	enum vtype type;
+} vars[] = {
+	{ "name", V_STR }, { "namespace", V_STR }, { "owner", V_STR }, { "size", V_STR },
+	{ "cpu", V_STR }, { "memory", V_STR }, { "storage", V_STR },
+	{ "quota.cpu", V_STR }, { "quota.memory", V_STR }, { "quota.storage", V_STR },
+	{ "image", V_STR }, { "replicas", V_INT }, { "suspended", V_BOOL },
+	{ "authorizedKeys", V_STR }, { "sshKeys", V_LIST }, { "ports", V_LIST }, { "env", V_LIST },
+};
+#define NVARS (sizeof(vars) / sizeof(vars[0]))
+
+struct tmpl {
+	char *path;
+	sbx_ynode *root;
+	const sbx_kind *kind;
+	char *name;   /* metadata.name as written (may hold placeholders) */
+};
+
+struct sbx_templates {
+	struct tmpl *items;
+	size_t count;
+};
+
+/* One placeholder found in a scalar. */
+struct ref {
+	const char *start;   /* at '$' */
+	size_t len;          /* through '}' */
+	const struct var *var;
+	int base64;
+};
+
+static const struct var *find_var(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NVARS; i++)
+		if (strlen(vars[i].name) == len && memcmp(vars[i].name, name, len) == 0)
+			return &vars[i];
+	return NULL;
+}
+
+/* Scan s for the next "${...}" at or after *pos; "$${" is a literal "${".
+ * Returns 1 with *ref filled, 0 at the end, -1 on a malformed or unknown
+ * placeholder (message in *err, malloc'd). */
+static int next_ref(const char *s, size_t *pos, struct ref *ref, char **err)
+{
+	const char *p = s + *pos, *end, *bar;
+	sbx_buf msg = SBX_BUF_INIT;
+	size_t nlen;
+
+	for (;;) {
+		p = strstr(p, "${");
+		if (!p)
+			return 0;
+		if (p > s && p[-1] == '$') {
+			p += 2;
+			continue;
+		}
+		break;
+	}
+	end = strchr(p, '}');
+	if (!end) {
+		sbx_buf_printf(&msg, "unterminated placeholder '%.20s'", p);
+		goto fail;
+	}
+	bar = memchr(p + 2, '|', (size_t)(end - p - 2));
+	nlen = (size_t)((bar ? bar : end) - (p + 2));
+	ref->start = p;
+	ref->len = (size_t)(end - p + 1);
+	ref->var = find_var(p + 2, nlen);
+	ref->base64 = 0;
+	if (!ref->var) {
+		const char *names[NVARS + 1], *hint;
+		char *word = strndup(p + 2, nlen);
+
+		for (size_t i = 0; i < NVARS; i++)
+			names[i] = vars[i].name;
+		names[NVARS] = NULL;
+		hint = word ? sbx_check_suggest(word, names) : NULL;
+		sbx_buf_printf(&msg, "unknown variable '%s'%s%s%s", word ? word : "",
+			       hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+		free(word);
+		goto fail;
+	}
+	if (bar) {
+		if ((size_t)(end - bar - 1) != 6 || memcmp(bar + 1, "base64", 6) != 0) {
+			sbx_buf_printf(&msg, "unknown filter '%.*s' (the only filter is 'base64')",
+				       (int)(end - bar - 1), bar + 1);
+			goto fail;
+		}
+		if (ref->var->type != V_STR) {
+			sbx_buf_printf(&msg, "filter 'base64' needs a string variable; '%s' is not one",
+				       ref->var->name);
+			goto fail;
+		}
+		ref->base64 = 1;
+	}
+	*pos = (size_t)(end - s + 1);
+	return 1;
+fail:
+	*err = sbx_buf_take(&msg, NULL);
+	return -1;
+}
+
+/* Check every placeholder in a template tree. */
+static void check_tree(sbx_diags *d, const char *path, const sbx_ynode *n)
+{
+	if (n->kind == SBX_YNODE_SCALAR) {
+		size_t pos = 0;
+		struct ref ref;
+		char *err = NULL;
+		int r;
+
+		while ((r = next_ref(n->value, &pos, &ref, &err)) == 1) {
+			if (ref.var->type == V_LIST && !(ref.start == n->value && ref.len == n->len))
+				sbx_check_error(d, path, n, "list variable '%s' must stand alone in its "
+						"value", ref.var->name);
+		}
+		if (r < 0) {
+			sbx_check_error(d, path, n, "%s", err);
+			free(err);
+		}
+		return;
+	}
+	for (size_t i = 0; i < n->count; i++) {
+		if (n->kind == SBX_YNODE_MAP && strstr(n->keys[i]->value, "${"))
+			sbx_check_error(d, path, n->keys[i], "placeholders are not allowed in keys");
+		check_tree(d, path, n->items[i]);
+	}
+}
+
+static void free_tmpl(struct tmpl *t)
+{
+	free(t->path);
+	free(t->name);
+	sbx_ynode_free(t->root);
+}
+
+int sbx_templates_load(sbx_templates **out, const sbx_file *files, size_t nfiles,
+		       sbx_diags *diags)
+{
+	sbx_templates *t = calloc(1, sizeof(*t));
+	size_t before = diags->count;
+	int r = 0;
+
+	if (!t || !(t->items = calloc(nfiles ? nfiles : 1, sizeof(*t->items)))) {
+		free(t);
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < nfiles; i++) {
+		const char *path = files[i].path;
+		sbx_ynode *root = NULL;
+		const sbx_ynode *av, *kind, *meta, *name, *ns;
+		static const char *const top[] = { "apiVersion", "kind", "metadata", "spec", "data",
+			"stringData", "type", "rules", "subjects", "roleRef", "immutable", NULL };
+
+		if (sbx_yaml_load(&root, path, files[i].data, files[i].len, diags) < 0)
+			continue;
+		if (!root || root->kind != SBX_YNODE_MAP) {
+			sbx_check_error(diags, path, root, "a template must be one Kubernetes object "
+					"(a mapping with apiVersion, kind and metadata)");
+			sbx_ynode_free(root);
+			continue;
+		}
+		sbx_check_known_fields(diags, path, root, "the template", top);
+		av = sbx_ynode_get(root, "apiVersion");
+		kind = sbx_ynode_get(root, "kind");
+		meta = sbx_ynode_get(root, "metadata");
+		if (sbx_check_string(diags, path, av, root, "apiVersion", true) < 0 ||
+		    sbx_check_string(diags, path, kind, root, "kind", true) < 0 ||
+		    sbx_check_map(diags, path, meta, root, "metadata") < 0) {
+			sbx_ynode_free(root);
+			continue;
+		}
+		name = sbx_ynode_get(meta, "name");
+		if (sbx_check_string(diags, path, name, meta, "metadata.name", true) < 0) {
+			sbx_ynode_free(root);
+			continue;
+		}
+		t->items[t->count].kind = sbx_kind_lookup(av->value, kind->value);
+		if (!t->items[t->count].kind) {
+			if (sbx_kind_is_cluster_scoped(kind->value))
+				sbx_check_error(diags, path, kind, "kind '%s' is cluster-scoped; templates "
+						"may render only namespaced kinds and the Namespace",
+						kind->value);
+			else
+				sbx_check_error(diags, path, kind, "kind '%s' (apiVersion '%s') is not one "
+						"sandbox renders", kind->value, av->value);
+			sbx_ynode_free(root);
+			continue;
+		}
+		ns = sbx_ynode_get(meta, "namespace");
+		if (ns && !t->items[t->count].kind->namespaced)
+			sbx_check_error(diags, path, ns, "a %s has no namespace", kind->value);
+		check_tree(diags, path, root);
+		t->items[t->count].path = strdup(path);
+		t->items[t->count].name = strdup(name->value);
+		t->items[t->count].root = root;
+		t->count++;
+	}
+	if (diags->count > before || diags->oom)
+		r = SBX_EINVAL;
+	if (r == 0) {
+		*out = t;
+	} else {
+		sbx_templates_free(t);
+	}
+	return r;
+}
+
+size_t sbx_templates_count(const sbx_templates *t)
+{
+	return t->count;
+}
+
+void sbx_templates_free(sbx_templates *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->count; i++)
+		free_tmpl(&t->items[i]);
+	free(t->items);
+	free(t);
+}
+
+int sbx_render_namespace(sbx_buf *out, const sbx_policy *p, const char *name)
+{
+	return sbx_buf_printf(out, "%s%s", p->namespace_prefix, name);
+}
+
+/* ---- values ---------------------------------------------------------- */
+
+static void add_quantity(cJSON *v, const char *key, const sbx_quantity *q)
+{
+	sbx_buf b = SBX_BUF_INIT;
+
+	sbx_quantity_format(&b, q);
+	cJSON_AddStringToObject(v, key, sbx_buf_cstr(&b));
+	sbx_buf_dispose(&b);
+}
+
+static cJSON *make_values(const sbx_policy *p, const sbx_spec *s, const sbx_effective *e)
+{
+	cJSON *v = cJSON_CreateObject(), *list;
+	sbx_buf b = SBX_BUF_INIT;
+
+	if (!v)
+		return NULL;
+	cJSON_AddStringToObject(v, "name", s->name);
+	sbx_render_namespace(&b, p, s->name);
+	cJSON_AddStringToObject(v, "namespace", sbx_buf_cstr(&b));
+	cJSON_AddStringToObject(v, "owner", s->owner);
+	cJSON_AddStringToObject(v, "size", e->size);
+	add_quantity(v, "cpu", &e->workload.cpu);
+	add_quantity(v, "memory", &e->workload.memory);
+	add_quantity(v, "storage", &e->workload.storage);
+	add_quantity(v, "quota.cpu", &e->quota.cpu);
+	add_quantity(v, "quota.memory", &e->quota.memory);
+	add_quantity(v, "quota.storage", &e->quota.storage);
+	cJSON_AddStringToObject(v, "image", s->image ? s->image : p->image_default);
+	cJSON_AddNumberToObject(v, "replicas", s->suspended ? 0 : 1);
+	cJSON_AddBoolToObject(v, "suspended", s->suspended);
+
+	sbx_buf_clear(&b);
+	list = cJSON_AddArrayToObject(v, "sshKeys");
+	for (size_t i = 0; i < s->nkeys; i++) {
+		sbx_buf line = SBX_BUF_INIT;
+
+		sbx_sshkey_format(&line, &s->keys[i]);
+		cJSON_AddItemToArray(list, cJSON_CreateString(sbx_buf_cstr(&line)));
+		sbx_buf_printf(&b, "%s\n", sbx_buf_cstr(&line));
+		sbx_buf_dispose(&line);
+	}
+	cJSON_AddStringToObject(v, "authorizedKeys", sbx_buf_cstr(&b));
+
+	list = cJSON_AddArrayToObject(v, "ports");
+	for (size_t i = 0; i < s->nports; i++) {
+		cJSON *port = cJSON_CreateObject();
+
+		sbx_buf_clear(&b);
+		sbx_buf_printf(&b, "p%d", s->ports[i]);
+		cJSON_AddStringToObject(port, "name", sbx_buf_cstr(&b));
+		cJSON_AddNumberToObject(port, "containerPort", s->ports[i]);
+		cJSON_AddStringToObject(port, "protocol", "TCP");
+		cJSON_AddItemToArray(list, port);
+	}
+	list = cJSON_AddArrayToObject(v, "env");
+	for (size_t i = 0; i < s->nenv; i++) {
+		cJSON *var = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(var, "name", s->env[i].name);
+		cJSON_AddStringToObject(var, "value", s->env[i].value);
+		cJSON_AddItemToArray(list, var);
+	}
+	sbx_buf_dispose(&b);
+	if (b.failed) {
+		cJSON_Delete(v);
+		return NULL;
+	}
+	return v;
+}
+
+static int base64(sbx_buf *out, const char *s, size_t len)
+{
+	size_t n = 4 * ((len + 2) / 3) + 1;
+	unsigned char *tmp = malloc(n);
+	int r;
+
+	if (!tmp)
+		return SBX_ENOMEM;
+	EVP_EncodeBlock(tmp, (const unsigned char *)s, (int)len);
+	r = sbx_buf_puts(out, (const char *)tmp);
+	free(tmp);
+	return r;
+}
+
+static cJSON *value_of(const cJSON *values, const struct ref *ref)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(values, ref->var->name);
+
+	if (ref->base64) {
+		sbx_buf b = SBX_BUF_INIT;
+		cJSON *s;
+
+		base64(&b, v->valuestring, strlen(v->valuestring));
+		s = cJSON_CreateString(sbx_buf_cstr(&b));
+		sbx_buf_dispose(&b);
+		return s;
+	}
+	return cJSON_Duplicate(v, 1);
+}
+
+static void append_text(sbx_buf *b, const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		sbx_buf_puts(b, v->valuestring);
+	else if (cJSON_IsBool(v))
+		sbx_buf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
+	else if (cJSON_IsNumber(v))
+		sbx_buf_printf(b, "%lld", (long long)v->valuedouble);
+}
+
+/* Literal text of a scalar with "$${" unescaped, typed as YAML would. */
+static cJSON *literal(const sbx_ynode *n)
+{
+	sbx_buf b = SBX_BUF_INIT;
+	cJSON *out = NULL;
+	const char *p = n->value;
+
+	for (; *p; p++) {
+		if (p[0] == '$' && p[1] == '$' && p[2] == '{')
+			continue;
+		sbx_buf_putc(&b, *p);
+	}
+	if (n->quoted || strstr(n->value, "$${")) {
+		out = cJSON_CreateString(sbx_buf_cstr(&b));
+		goto done;
+	}
+	switch (sbx_yaml_resolve_plain(n->value)) {
+	case SBX_YTYPE_NULL:
+		out = cJSON_CreateNull();
+		break;
+	case SBX_YTYPE_BOOL:
+		out = cJSON_CreateBool(n->value[0] == 't' || n->value[0] == 'T');
+		break;
+	case SBX_YTYPE_INT: {
+		long long v;
+
+		sbx_ynode_int(&v, n);
+		out = cJSON_CreateNumber((double)v);
+		break;
+	}
+	case SBX_YTYPE_FLOAT:
+		out = cJSON_CreateNumber(strtod(n->value, NULL));
+		break;
+	default:
+		out = cJSON_CreateString(n->value);
+	}
+done:
+	sbx_buf_dispose(&b);
+	return out;
+}
+
+/* Substitute into one scalar: a placeholder standing alone yields the typed
+ * value, placeholders inside text yield a string. */
+static cJSON *subst_scalar(const sbx_ynode *n, const cJSON *values)
+{
+	sbx_buf b = SBX_BUF_INIT;
+	size_t pos = 0, last = 0;
+	struct ref ref;
+	char *err = NULL;
+	int refs = 0;
+	cJSON *out;
+
+	while (next_ref(n->value, &pos, &ref, &err) == 1) {
+		if (ref.start == n->value && ref.len == n->len)
+			return value_of(values, &ref);
+		for (const char *p = n->value + last; p < ref.start; p++)
+			if (!(p[0] == '$' && p[1] == '$' && p[2] == '{'))
+				sbx_buf_putc(&b, *p);
+		if (ref.base64) {
+			cJSON *v = value_of(values, &ref);
+
+			append_text(&b, v);
+			cJSON_Delete(v);
+		} else {
+			append_text(&b, cJSON_GetObjectItemCaseSensitive(values, ref.var->name));
+		}
+		last = pos;
+		refs++;
+	}
+	free(err);
+	if (!refs) {
+		sbx_buf_dispose(&b);
+		return literal(n);
+	}
+	sbx_buf_puts(&b, n->value + last);
+	out = b.failed ? NULL : cJSON_CreateString(sbx_buf_cstr(&b));
+	sbx_buf_dispose(&b);
+	return out;
+}
+
+static cJSON *subst(const sbx_ynode *n, const cJSON *values)
+{
+	cJSON *out;
+
+	if (n->kind == SBX_YNODE_SCALAR)
+		return subst_scalar(n, values);
+	out = n->kind == SBX_YNODE_MAP ? cJSON_CreateObject() : cJSON_CreateArray();
+	for (size_t i = 0; out && i < n->count; i++) {
+		cJSON *child = subst(n->items[i], values);
+
+		if (!child) {
+			cJSON_Delete(out);
+			return NULL;
+		}
+		if (n->kind == SBX_YNODE_MAP) {
+			cJSON_AddItemToObject(out, n->keys[i]->value, child);
+		} else if (cJSON_IsArray(child) && n->items[i]->kind == SBX_YNODE_SCALAR) {
+			/* a list variable standing alone in a sequence item: splice */
+			while (child->child)
+				cJSON_AddItemToArray(out, cJSON_DetachItemViaPointer(child, child->child));
+			cJSON_Delete(child);
+		} else {
+			cJSON_AddItemToArray(out, child);
+		}
+	}
+	return out;
+}
+
+/* ---- metadata enforcement -------------------------------------------- */
+
+static cJSON *ensure_object(cJSON *parent, const char *key)
+{
+	cJSON *o = cJSON_GetObjectItemCaseSensitive(parent, key);
+
+	if (cJSON_IsObject(o))
+		return o;
+	if (o)
+		cJSON_DeleteItemFromObjectCaseSensitive(parent, key);
+	return cJSON_AddObjectToObject(parent, key);
+}
+
+static void set_string(cJSON *obj, const char *key, const char *value)
+{
+	if (cJSON_GetObjectItemCaseSensitive(obj, key))
+		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, cJSON_CreateString(value));
+	else
+		cJSON_AddStringToObject(obj, key, value);
+}
+
+static int finish_object(cJSON *obj, const struct tmpl *t, const char *ns, const char *name,
+			 const char *instance, sbx_diags *d)
+{
+	cJSON *meta = ensure_object(obj, "metadata");
+	const cJSON *oname = cJSON_GetObjectItemCaseSensitive(meta, "name");
+	const cJSON *ons = cJSON_GetObjectItemCaseSensitive(meta, "namespace");
+	sbx_buf id = SBX_BUF_INIT;
+	const char *group_end = strchr(t->kind->api_version, '/');
+	int r = 0;
+
+	if (!cJSON_IsString(oname) || !sbx_is_dns_label(oname->valuestring, 63)) {
+		return sbx_check_error(d, t->path, t->root, "metadata.name must render to a DNS-1123 "
+				       "label");
+	}
+	if (t->kind->namespaced) {
+		if (ons && (!cJSON_IsString(ons) || strcmp(ons->valuestring, ns) != 0))
+			return sbx_check_error(d, t->path, t->root, "the template renders into namespace "
+					       "'%s', not the sandbox's namespace '%s'",
+					       cJSON_IsString(ons) ? ons->valuestring : "?", ns);
+		set_string(meta, "namespace", ns);
+	} else if (strcmp(oname->valuestring, ns) != 0) {
+		return sbx_check_error(d, t->path, t->root, "the Namespace must be named '%s' "
+				       "(use ${namespace})", ns);
+	}
+	set_string(ensure_object(meta, "labels"), SBX_LABEL_MANAGED_BY, SBX_MANAGER);
+	set_string(ensure_object(meta, "labels"), SBX_LABEL_NAME, name);
+	sbx_buf_printf(&id, "%s:%.*s/%s:%s/%s", instance,
+		       group_end ? (int)(group_end - t->kind->api_version) : 0, t->kind->api_version,
+		       t->kind->kind, t->kind->namespaced ? ns : "", oname->valuestring);
+	set_string(ensure_object(meta, "annotations"), SBX_ANNOTATION_TRACKING, sbx_buf_cstr(&id));
+	if (id.failed)
+		r = SBX_ENOMEM;
+	sbx_buf_dispose(&id);
+	return r;
+}
+
+struct rendered {
+	cJSON *obj;
+	const struct tmpl *t;
+};
+
+static int cmp_rendered(const void *a, const void *b)
+{
+	const struct rendered *x = a, *y = b;
+	int c;
+
+	if (x->t->kind->wave != y->t->kind->wave)
+		return x->t->kind->wave < y->t->kind->wave ? -1 : 1;
+	c = strcmp(x->t->kind->kind, y->t->kind->kind);
+	if (c)
+		return c;
+	return strcmp(cJSON_GetObjectItem(cJSON_GetObjectItem(x->obj, "metadata"), "name")->valuestring,
+		      cJSON_GetObjectItem(cJSON_GetObjectItem(y->obj, "metadata"), "name")->valuestring);
+}
+
+int sbx_render(cJSON **out, const sbx_templates *t, const sbx_policy *p, const sbx_spec *s,
+	       const sbx_render_options *opts, sbx_diags *diags)
+{
+	const char *instance = opts && opts->instance ? opts->instance : SBX_MANAGER;
+	struct rendered *objs = calloc(t->count ? t->count : 1, sizeof(*objs));
+	cJSON *values = NULL, *list = NULL;
+	sbx_effective e;
+	size_t before = diags->count, n = 0;
+	int r = 0;
+
+	if (!objs)
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
+	r = sbx_policy_resolve(&e, p, s, diags);
+	if (r < 0)
+		goto done;
+	values = make_values(p, s, &e);
+	if (!values) {
+		r = sbx_error_set(SBX_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < t->count; i++) {
+		cJSON *obj = subst(t->items[i].root, values);
+
+		if (!obj) {
+			r = sbx_error_set(SBX_ENOMEM, "out of memory");
+			goto done;
+		}
+		objs[n].obj = obj;
+		objs[n].t = &t->items[i];
+		n++;
+		if (finish_object(obj, &t->items[i],
+				  cJSON_GetObjectItem(values, "namespace")->valuestring, s->name,
+				  instance, diags) < 0)
+			r = SBX_EINVAL;
+	}
+	if (r < 0 || diags->count > before)
+		goto done;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (objs[i].t->kind == objs[j].t->kind &&
+			    cmp_rendered(&objs[i], &objs[j]) == 0)
+				r = sbx_check_error(diags, objs[j].t->path, objs[j].t->root,
+						    "renders the same %s as '%s'", objs[j].t->kind->kind,
+						    objs[i].t->path);
+	if (r < 0)
+		goto done;
+	qsort(objs, n, sizeof(*objs), cmp_rendered);
+	list = cJSON_CreateArray();
+	if (!list) {
+		r = sbx_error_set(SBX_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cJSON_AddItemToArray(list, objs[i].obj);
+		objs[i].obj = NULL;
+	}
+done:
+	for (size_t i = 0; i < n; i++)
+		cJSON_Delete(objs[i].obj);
+	free(objs);
+	cJSON_Delete(values);
+	if (r == 0 && diags->count > before)
+		r = SBX_EINVAL;
+	if (r == 0)
+		*out = list;
+	else
+		cJSON_Delete(list);
+	return r;
+}
+
+/* ---- YAML writer ----------------------------------------------------- */
+
+struct writer {
+	yaml_emitter_t em;
+	sbx_buf *out;
+	int failed;
+};
+
+static int write_handler(void *data, unsigned char *buffer, size_t size)
+{
+	struct writer *w = data;
+
+	return sbx_buf_put(w->out, buffer, size) == 0;
+}
+
+static int emit(struct writer *w, yaml_event_t *ev)
+{
+	if (!w->failed && !yaml_emitter_emit(&w->em, ev))
+		w->failed = 1;
+	return w->failed ? -1 : 0;
+}
+
+static void emit_scalar(struct writer *w, const char *text, int quote)
+{
+	yaml_event_t ev;
+
+	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)strlen(text), 1, 1,
+				     quote ? (strchr(text, '\n') ? YAML_LITERAL_SCALAR_STYLE
+								 : YAML_DOUBLE_QUOTED_SCALAR_STYLE)
+					   : YAML_ANY_SCALAR_STYLE);
+	emit(w, &ev);
+}
+
+static void emit_json(struct writer *w, const cJSON *v)
+{
+	yaml_event_t ev;
+	char num[64];
+
+	if (cJSON_IsObject(v)) {
+		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
+		emit(w, &ev);
+		for (const cJSON *c = v->child; c; c = c->next) {
+			emit_scalar(w, c->string, sbx_yaml_resolve_plain(c->string) != SBX_YTYPE_STR);
+			emit_json(w, c);
+		}
+		yaml_mapping_end_event_initialize(&ev);
+		emit(w, &ev);
+	} else if (cJSON_IsArray(v)) {
+		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
+		emit(w, &ev);
+		for (const cJSON *c = v->child; c; c = c->next)
+			emit_json(w, c);
+		yaml_sequence_end_event_initialize(&ev);
+		emit(w, &ev);
+	} else if (cJSON_IsString(v)) {
+		emit_scalar(w, v->valuestring, sbx_yaml_resolve_plain(v->valuestring) != SBX_YTYPE_STR ||
+			    strchr(v->valuestring, '\n'));
+	} else if (cJSON_IsBool(v)) {
+		emit_scalar(w, cJSON_IsTrue(v) ? "true" : "false", 0);
+	} else if (cJSON_IsNumber(v)) {
+		if (v->valuedouble == (double)(long long)v->valuedouble)
+			snprintf(num, sizeof(num), "%lld", (long long)v->valuedouble);
+		else
+			snprintf(num, sizeof(num), "%.17g", v->valuedouble);
+		emit_scalar(w, num, 0);
+	} else {
+		emit_scalar(w, "null", 0);
+	}
+}
+
+int sbx_render_yaml(sbx_buf *out, const cJSON *obj)
+{
+	struct writer w = { .out = out };
+	yaml_event_t ev;
+
+	if (!yaml_emitter_initialize(&w.em))
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
+	yaml_emitter_set_output(&w.em, write_handler, &w);
+	yaml_emitter_set_unicode(&w.em, 1);
+	yaml_emitter_set_width(&w.em, -1);
+	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+	emit(&w, &ev);
+	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+	emit(&w, &ev);
+	emit_json(&w, obj);
+	yaml_document_end_event_initialize(&ev, 1);
+	emit(&w, &ev);
+	yaml_stream_end_event_initialize(&ev);
+	emit(&w, &ev);
+	yaml_emitter_delete(&w.em);
+	return w.failed ? sbx_error_set(SBX_ENOMEM, "could not write YAML") : 0;
+}
