@@ -428,9 +428,10 @@ int sbx_policy_resolve(sbx_effective *out, const sbx_policy *p, const sbx_spec *
 			sbx_quantity_format(&a, f[i].work);
 			sbx_quantity_format(&b, cap);
 			sbx_diag_add(diags, s->path, f[i].line ? f[i].line : s->size_line ? s->size_line : 1,
-				     1, "sandbox '%s' asks for %s %s, above its cap of %s (%s)", s->name,
-				     f[i].field, sbx_buf_cstr(&a), sbx_buf_cstr(&b),
-				     f[i].over_has ? "SRE override in the policy" : "policy limits");
+				     1, "sandbox '%s' asks for %s %s, above its cap of %s (spec.%s%s.%s in "
+				     "the policy); ask the SRE team for an override", s->name, f[i].field,
+				     sbx_buf_cstr(&a), sbx_buf_cstr(&b), f[i].over_has ? "overrides." : "limits",
+				     f[i].over_has ? s->name : "", f[i].field);
 			sbx_buf_dispose(&a);
 			sbx_buf_dispose(&b);
 			r = SBX_EINVAL;
