@@ -24,17 +24,46 @@ static const char help[] =
 	"  -h, --help        show this help\n\n"
 	"Exit status: 0 rendered, 1 invalid input or unknown sandbox, 2 usage error.\n";
 
-static int render_one(cJSON *items, const sbx_repo *repo, const sbx_spec *s, sbx_diags *diags)
+struct output {
+	int json;
+	size_t count;     /* objects written so far */
+	sbx_buf text;     /* reused for each object */
+	int failed;
+};
+
+/* Render one sandbox and write its objects at once, so memory stays
+ * bounded by one sandbox however many are rendered. */
+static int render_one(struct output *o, const sbx_repo *repo, const sbx_spec *s, sbx_diags *diags)
 {
 	cJSON *objs = NULL;
 	int r = sbx_render(&objs, repo->templates, repo->policy, s, NULL, diags);
 
 	if (r < 0)
 		return r;
-	while (objs->child)
-		cJSON_AddItemToArray(items, cJSON_DetachItemViaPointer(objs, objs->child));
+	for (const cJSON *obj = objs->child; obj; obj = obj->next) {
+		sbx_buf_clear(&o->text);
+		if (o->json) {
+			char *text = cJSON_PrintUnformatted(obj);
+
+			if (!text) {
+				o->failed = 1;
+				break;
+			}
+			sbx_buf_printf(&o->text, "%s\n%s", o->count ? "," : "", text);
+			free(text);
+		} else {
+			sbx_buf_puts(&o->text, "---\n");
+			sbx_render_yaml(&o->text, obj);
+		}
+		if (o->text.failed) {
+			o->failed = 1;
+			break;
+		}
+		fwrite(o->text.ptr, 1, o->text.len, stdout);
+		o->count++;
+	}
 	cJSON_Delete(objs);
-	return 0;
+	return o->failed ? SBX_ENOMEM : 0;
 }
 
 int cmd_render(int argc, char **argv)
@@ -49,8 +78,8 @@ int cmd_render(int argc, char **argv)
 	sbx_diags diags = SBX_DIAGS_INIT, render_diags = SBX_DIAGS_INIT;
 	sbx_buf out = SBX_BUF_INIT;
 	sbx_repo *repo = NULL;
-	cJSON *list = NULL, *items;
-	int c, r, status = EXIT_OK;
+	struct output o = { 0 };
+	int c, r, out_json, status = EXIT_OK;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
@@ -63,6 +92,9 @@ int cmd_render(int argc, char **argv)
 	}
 	if (strcmp(format, "yaml") != 0 && strcmp(format, "json") != 0)
 		return cli_error(EXIT_USAGE, "unknown output format '%s' (use yaml or json)", format);
+	out_json = strcmp(format, "json") == 0;
+	o.json = out_json;
+	sbx_buf_init(&o.text, SBX_BUF_DEFAULT_MAX);
 	r = sbx_repo_load_dir(&repo, dir, &diags);
 	if (r == SBX_ENOMEM) {
 		status = cli_error(EXIT_INVALID, "%s", sbx_error_last());
@@ -76,10 +108,8 @@ int cmd_render(int argc, char **argv)
 				   "nothing rendered (run 'sandbox lint' for details)");
 		goto done;
 	}
-	list = cJSON_CreateObject();
-	cJSON_AddStringToObject(list, "apiVersion", "v1");
-	cJSON_AddStringToObject(list, "kind", "List");
-	items = cJSON_AddArrayToObject(list, "items");
+	if (out_json)
+		fputs("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[", stdout);
 	if (optind < argc) {
 		for (int i = optind; i < argc; i++) {
 			const sbx_spec *s = sbx_repo_find(repo, argv[i]);
@@ -89,7 +119,7 @@ int cmd_render(int argc, char **argv)
 						   "(run 'sandbox lint' to see why)", argv[i], dir);
 				continue;
 			}
-			if (render_one(items, repo, s, &render_diags) < 0)
+			if (render_one(&o, repo, s, &render_diags) < 0)
 				status = EXIT_INVALID;
 		}
 	} else {
@@ -99,34 +129,17 @@ int cmd_render(int argc, char **argv)
 			status = EXIT_INVALID;
 		}
 		for (size_t i = 0; i < repo->nspecs; i++)
-			if (render_one(items, repo, repo->specs[i], &render_diags) < 0)
+			if (render_one(&o, repo, repo->specs[i], &render_diags) < 0)
 				status = EXIT_INVALID;
 	}
+	if (out_json)
+		fputs(o.count ? "\n]}\n" : "]}\n", stdout);
 	sbx_diags_format(&out, &render_diags);
 	fputs(sbx_buf_cstr(&out), stderr);
-	sbx_buf_clear(&out);
-	if (strcmp(format, "json") == 0) {
-		char *text = cJSON_Print(list);
-
-		if (!text) {
-			status = cli_error(EXIT_INVALID, "out of memory");
-			goto done;
-		}
-		puts(text);
-		free(text);
-	} else {
-		for (const cJSON *o = items->child; o; o = o->next) {
-			sbx_buf_puts(&out, "---\n");
-			sbx_render_yaml(&out, o);
-		}
-		if (out.failed) {
-			status = cli_error(EXIT_INVALID, "out of memory");
-			goto done;
-		}
-		fputs(sbx_buf_cstr(&out), stdout);
-	}
+	if (o.failed)
+		status = cli_error(EXIT_INVALID, "out of memory");
 done:
-	cJSON_Delete(list);
+	sbx_buf_dispose(&o.text);
 	sbx_buf_dispose(&out);
 	sbx_diags_dispose(&diags);
 	sbx_diags_dispose(&render_diags);

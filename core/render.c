@@ -363,15 +363,16 @@ static cJSON *literal(const sbx_ynode *n)
 {
 	sbx_buf b = SBX_BUF_INIT;
 	cJSON *out = NULL;
-	const char *p = n->value;
 
-	for (; *p; p++) {
-		if (p[0] == '$' && p[1] == '$' && p[2] == '{')
-			continue;
-		sbx_buf_putc(&b, *p);
-	}
-	if (n->quoted || strstr(n->value, "$${")) {
+	if (memchr(n->value, '$', n->len)) {
+		for (const char *p = n->value; *p; p++)
+			if (!(p[0] == '$' && p[1] == '$' && p[2] == '{'))
+				sbx_buf_putc(&b, *p);
 		out = cJSON_CreateString(sbx_buf_cstr(&b));
+		goto done;
+	}
+	if (n->quoted) {
+		out = cJSON_CreateString(n->value);
 		goto done;
 	}
 	switch (sbx_yaml_resolve_plain(n->value)) {
@@ -410,6 +411,8 @@ static cJSON *subst_scalar(const sbx_ynode *n, const cJSON *values)
 	int refs = 0;
 	cJSON *out;
 
+	if (!memchr(n->value, '$', n->len))
+		return literal(n);
 	while (next_ref(n->value, &pos, &ref, &err) == 1) {
 		if (ref.start == n->value && ref.len == n->len)
 			return value_of(values, &ref);
