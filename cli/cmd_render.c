@@ -26,7 +26,7 @@ static const char help[] =
 
 struct output {
 	int json;
-	size_t count;     /* objects written so far */
+	size_t count;     /* JSON objects written so far */
 	sbx_buf text;     /* reused for each object */
 	int failed;
 };
@@ -40,28 +40,25 @@ static int render_one(struct output *o, const sbx_repo *repo, const sbx_spec *s,
 
 	if (r < 0)
 		return r;
-	for (const cJSON *obj = objs->child; obj; obj = obj->next) {
-		sbx_buf_clear(&o->text);
-		if (o->json) {
+	sbx_buf_clear(&o->text);
+	if (o->json) {
+		for (const cJSON *obj = objs->child; obj; obj = obj->next) {
 			char *text = cJSON_PrintUnformatted(obj);
 
 			if (!text) {
 				o->failed = 1;
 				break;
 			}
-			sbx_buf_printf(&o->text, "%s\n%s", o->count ? "," : "", text);
+			sbx_buf_printf(&o->text, "%s\n%s", o->count++ ? "," : "", text);
 			free(text);
-		} else {
-			sbx_buf_puts(&o->text, "---\n");
-			sbx_render_yaml(&o->text, obj);
 		}
-		if (o->text.failed) {
-			o->failed = 1;
-			break;
-		}
-		fwrite(o->text.ptr, 1, o->text.len, stdout);
-		o->count++;
+	} else {
+		sbx_render_yaml_documents(&o->text, objs);
 	}
+	if (o->text.failed)
+		o->failed = 1;
+	else
+		fwrite(o->text.ptr, 1, o->text.len, stdout);
 	cJSON_Delete(objs);
 	return o->failed ? SBX_ENOMEM : 0;
 }

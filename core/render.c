@@ -685,7 +685,9 @@ static void emit_json(struct writer *w, const cJSON *v)
 	}
 }
 
-int sbx_render_yaml(sbx_buf *out, const cJSON *obj)
+/* Emit each object as one document of a single stream: one emitter for
+ * the lot, which is most of the cost of small documents. */
+static int write_documents(sbx_buf *out, const cJSON *first, int many)
 {
 	struct writer w = { .out = out };
 	yaml_event_t ev;
@@ -697,13 +699,25 @@ int sbx_render_yaml(sbx_buf *out, const cJSON *obj)
 	yaml_emitter_set_width(&w.em, -1);
 	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
 	emit(&w, &ev);
-	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
-	emit(&w, &ev);
-	emit_json(&w, obj);
-	yaml_document_end_event_initialize(&ev, 1);
-	emit(&w, &ev);
+	for (const cJSON *obj = first; obj; obj = many ? obj->next : NULL) {
+		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, !many);
+		emit(&w, &ev);
+		emit_json(&w, obj);
+		yaml_document_end_event_initialize(&ev, 1);
+		emit(&w, &ev);
+	}
 	yaml_stream_end_event_initialize(&ev);
 	emit(&w, &ev);
 	yaml_emitter_delete(&w.em);
 	return w.failed ? sbx_error_set(SBX_ENOMEM, "could not write YAML") : 0;
+}
+
+int sbx_render_yaml(sbx_buf *out, const cJSON *obj)
+{
+	return write_documents(out, obj, 0);
+}
+
+int sbx_render_yaml_documents(sbx_buf *out, const cJSON *objs)
+{
+	return write_documents(out, objs->child, 1);
 }

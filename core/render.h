@@ -62,6 +62,10 @@ int sbx_render_namespace(sbx_buf *out, const sbx_policy *p, const char *name);
  * the object's order, strings quoted wherever plain text would change type. */
 int sbx_render_yaml(sbx_buf *out, const cJSON *obj);
 
+/* Append every object of the array objs as a document starting with "---",
+ * as `sandbox render -o yaml` prints them. */
+int sbx_render_yaml_documents(sbx_buf *out, const cJSON *objs);
+
 /* Free templates. NULL-safe. */
 void sbx_templates_free(sbx_templates *t);
 
