@@ -14,7 +14,8 @@
 static const char help[] =
 	"Usage: sandbox lint [--repo DIR]\n\n"
 	"Validate DIR/sandboxes/*.yaml, DIR/templates/policy.yaml and the object\n"
-	"templates in DIR/templates/, exactly as the controller does. Every problem\n"
+	"templates in DIR/templates/, exactly as the controller does, rendering\n"
+	"every sandbox once. Every problem\n"
 	"is printed as PATH:LINE:COL: error: MESSAGE, then a summary line.\n\n"
 	"Options:\n"
 	"  --repo DIR   the repository to check (default: the current folder)\n"
@@ -32,6 +33,7 @@ int cmd_lint(int argc, char **argv)
 	sbx_diags diags = SBX_DIAGS_INIT;
 	sbx_buf out = SBX_BUF_INIT;
 	sbx_repo *repo = NULL;
+	size_t unrendered = 0;
 	int c, r, status;
 
 	optind = 1;
@@ -50,13 +52,27 @@ int cmd_lint(int argc, char **argv)
 		status = cli_error(EXIT_INVALID, "%s", sbx_error_last());
 		goto done;
 	}
+	/* some template problems show only when rendering: render every
+	 * valid sandbox as the controller would, and drop the objects */
+	for (size_t i = 0; repo->policy && repo->templates && i < repo->nspecs; i++) {
+		cJSON *objs = NULL;
+
+		r = sbx_render(&objs, repo->templates, repo->policy, repo->specs[i], NULL, &diags);
+		if (r == SBX_ENOMEM) {
+			status = cli_error(EXIT_INVALID, "%s", sbx_error_last());
+			goto done;
+		}
+		unrendered += r < 0;
+		cJSON_Delete(objs);
+	}
 	sbx_diags_sort(&diags);
 	sbx_diags_format(&out, &diags);
 	fputs(sbx_buf_cstr(&out), stdout);
 	if (diags.count) {
 		printf("%zu problem%s; %zu of %zu sandbox files valid, policy %s, templates %s\n",
-		       diags.count, diags.count == 1 ? "" : "s", repo->nspecs, repo->nsandbox_files,
-		       repo->policy ? "valid" : "invalid", repo->templates ? "valid" : "invalid");
+		       diags.count, diags.count == 1 ? "" : "s", repo->nspecs - unrendered,
+		       repo->nsandbox_files, repo->policy ? "valid" : "invalid",
+		       !repo->templates ? "invalid" : unrendered ? "fail to render" : "valid");
 		status = EXIT_INVALID;
 	} else {
 		printf("ok: %zu sandbox%s, %zu templates and the policy are valid\n", repo->nspecs,

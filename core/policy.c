@@ -97,12 +97,13 @@ static int parse_named(sbx_diags *d, const char *path, const sbx_ynode *map, con
 	return r;
 }
 
-static void copy_images(sbx_diags *d, const char *path, const sbx_ynode *images, sbx_policy *p, int *r)
+static void copy_images(sbx_diags *d, const char *path, const sbx_ynode *spec, sbx_policy *p, int *r)
 {
+	const sbx_ynode *images = sbx_ynode_get(spec, "images");
 	static const char *const known[] = { "default", "allowed", NULL };
 	const sbx_ynode *def, *allowed;
 
-	if (sbx_check_map(d, path, images, NULL, "spec.images") < 0) {
+	if (sbx_check_map(d, path, images, spec, "spec.images") < 0) {
 		*r = SBX_EINVAL;
 		return;
 	}
@@ -129,7 +130,11 @@ static void copy_images(sbx_diags *d, const char *path, const sbx_ynode *images,
 		}
 		p->images_allowed[p->nimages_allowed++] = strdup(allowed->items[i]->value);
 	}
-	if (p->image_default && p->nimages_allowed && !sbx_policy_image_allowed(p, p->image_default))
+	bool listed = false;
+
+	for (size_t i = 0; i < p->nimages_allowed; i++)
+		listed = listed || fnmatch(p->images_allowed[i], p->image_default ? p->image_default : "", 0) == 0;
+	if (p->image_default && p->nimages_allowed && !listed)
 		*r = sbx_check_error(d, path, def, "default image '%s' is not in spec.images.allowed",
 				     p->image_default);
 }
@@ -313,7 +318,7 @@ int sbx_policy_parse(sbx_policy **out, const char *path, const char *data, size_
 	n = sbx_ynode_get(spec, "budget");
 	if (n)
 		sbx_check_resources(diags, path, n, "spec.budget", false, &p->budget);
-	copy_images(diags, path, sbx_ynode_get(spec, "images"), p, &r);
+	copy_images(diags, path, spec, p, &r);
 	read_ssh(diags, path, sbx_ynode_get(spec, "ssh"), p, &r);
 	read_deletion(diags, path, sbx_ynode_get(spec, "deletion"), p, &r);
 	check_sizes(diags, path, spec, p, &r);

@@ -414,8 +414,18 @@ static cJSON *subst_scalar(const sbx_ynode *n, const cJSON *values)
 	if (!memchr(n->value, '$', n->len))
 		return literal(n);
 	while (next_ref(n->value, &pos, &ref, &err) == 1) {
-		if (ref.start == n->value && ref.len == n->len)
-			return value_of(values, &ref);
+		if (ref.start == n->value && ref.len == n->len) {
+			cJSON *v = value_of(values, &ref);
+
+			if (!n->quoted || !v || cJSON_IsString(v) || cJSON_IsArray(v))
+				return v;
+			/* quoting asks for a string: "${replicas}" is "1" */
+			append_text(&b, v);
+			cJSON_Delete(v);
+			out = b.failed ? NULL : cJSON_CreateString(sbx_buf_cstr(&b));
+			sbx_buf_dispose(&b);
+			return out;
+		}
 		for (const char *p = n->value + last; p < ref.start; p++)
 			if (!(p[0] == '$' && p[1] == '$' && p[2] == '{'))
 				sbx_buf_putc(&b, *p);
@@ -435,7 +445,9 @@ static cJSON *subst_scalar(const sbx_ynode *n, const cJSON *values)
 		sbx_buf_dispose(&b);
 		return literal(n);
 	}
-	sbx_buf_puts(&b, n->value + last);
+	for (const char *p = n->value + last; *p; p++)
+		if (!(p[0] == '$' && p[1] == '$' && p[2] == '{'))
+			sbx_buf_putc(&b, *p);
 	out = b.failed ? NULL : cJSON_CreateString(sbx_buf_cstr(&b));
 	sbx_buf_dispose(&b);
 	return out;

@@ -177,8 +177,9 @@ static int read_one(struct filelist *l, const char *dir, const char *rel, sbx_di
 	if (!full)
 		return SBX_ENOMEM;
 	if (lstat(full, &st) < 0) {
-		r = errno == ENOENT ? SBX_ENOTFOUND : SBX_EIO;
-		if (r == SBX_EIO)
+		if (errno == ENOENT)
+			r = SBX_ENOTFOUND;
+		else
 			sbx_diag_add(diags, full, 0, 0, "cannot read: %s", strerror(errno));
 		goto done;
 	}

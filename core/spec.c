@@ -168,8 +168,8 @@ static void check_env(sbx_diags *d, const char *path, const sbx_ynode *env, sbx_
 		sbx_ytype t = sbx_ynode_type(v);
 
 		if (!is_env_name(k->value) || k->len > 128) {
-			sbx_check_error(d, path, k, "environment variable name '%s' must be letters, "
-					"digits and '_', not starting with a digit", k->value);
+			sbx_check_error(d, path, k, "environment variable name '%.128s' must be at most 128 "
+					"letters, digits and '_', not starting with a digit", k->value);
 			continue;
 		}
 		if (v->kind != SBX_YNODE_SCALAR || t == SBX_YTYPE_NULL) {

@@ -143,12 +143,13 @@ static int next(struct loader *L, yaml_event_t *ev)
 
 /* Rules that apply to every node event: no anchors, no tags. */
 static void check_props(struct loader *L, const yaml_event_t *ev, const yaml_char_t *anchor,
-			const yaml_char_t *tag, int implicit)
+			const yaml_char_t *tag)
 {
 	if (anchor)
 		report(L, &ev->start_mark, "anchors and aliases are not allowed ('&%s')",
 		       (const char *)anchor);
-	if (tag && !implicit)
+	/* libyaml sets tag only when one is written, '!' included */
+	if (tag)
 		report(L, &ev->start_mark, "YAML tags are not allowed ('%s')", (const char *)tag);
 }
 
@@ -188,11 +189,9 @@ static sbx_ynode *parse_collection(struct loader *L, yaml_event_t *ev, int depth
 	sbx_ynode *n;
 
 	if (is_map)
-		check_props(L, ev, ev->data.mapping_start.anchor, ev->data.mapping_start.tag,
-			    ev->data.mapping_start.implicit);
+		check_props(L, ev, ev->data.mapping_start.anchor, ev->data.mapping_start.tag);
 	else
-		check_props(L, ev, ev->data.sequence_start.anchor, ev->data.sequence_start.tag,
-			    ev->data.sequence_start.implicit);
+		check_props(L, ev, ev->data.sequence_start.anchor, ev->data.sequence_start.tag);
 	if (depth > SBX_YAML_MAX_DEPTH) {
 		sbx_diag_add(L->diags, L->path, mark_line(&ev->start_mark), mark_col(&ev->start_mark),
 			     "nesting is deeper than %d levels", SBX_YAML_MAX_DEPTH);
@@ -222,7 +221,7 @@ static sbx_ynode *parse_collection(struct loader *L, yaml_event_t *ev, int depth
 			}
 			if (key && key->kind != SBX_YNODE_SCALAR) {
 				sbx_diag_add(L->diags, L->path, key->line, key->col,
-					     "mapping keys must be plain strings");
+					     "mapping keys must be strings, not lists or mappings");
 				L->errors++;
 			} else if (key) {
 				for (size_t i = 0; i < n->count; i++) {
@@ -258,8 +257,7 @@ static sbx_ynode *parse_node(struct loader *L, yaml_event_t *ev, int depth)
 
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
-		check_props(L, ev, ev->data.scalar.anchor, ev->data.scalar.tag,
-			    ev->data.scalar.plain_implicit || ev->data.scalar.quoted_implicit);
+		check_props(L, ev, ev->data.scalar.anchor, ev->data.scalar.tag);
 		n = node_new(L, SBX_YNODE_SCALAR, &ev->start_mark);
 		if (!n)
 			return NULL;
@@ -277,7 +275,21 @@ static sbx_ynode *parse_node(struct loader *L, yaml_event_t *ev, int depth)
 	case YAML_ALIAS_EVENT:
 		report(L, &ev->start_mark, "anchors and aliases are not allowed ('*%s')",
 		       (const char *)ev->data.alias.anchor);
-		return node_new(L, SBX_YNODE_SCALAR, &ev->start_mark);
+		n = node_new(L, SBX_YNODE_SCALAR, &ev->start_mark);
+		if (!n)
+			return NULL;
+		/* a real value ("*NAME") so key checks never see a NULL string */
+		n->len = strlen((const char *)ev->data.alias.anchor) + 1;
+		n->value = malloc(n->len + 1);
+		if (!n->value) {
+			free(n);
+			L->oom = L->fatal = 1;
+			return NULL;
+		}
+		n->value[0] = '*';
+		memcpy(n->value + 1, ev->data.alias.anchor, n->len);
+		n->quoted = true;
+		return n;
 	case YAML_MAPPING_START_EVENT:
 	case YAML_SEQUENCE_START_EVENT:
 		return parse_collection(L, ev, depth);

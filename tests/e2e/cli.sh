@@ -70,5 +70,12 @@ sed -i 's/budget: {cpu: "400", memory: 1600Gi}/budget: {cpu: "14", memory: 1600G
 check "over budget exits 1" status_is 1 "$bin" lint --repo "$tmp"
 check "the sandbox over budget is named" has_line "$tmp/sandboxes/carol.yaml:1:1: error: sandbox 'carol' takes the fleet over budget: cpu would total 19, the budget (spec.budget.cpu in $tmp/templates/policy.yaml) is 14" "$tmp/out"
 
+# Template problems that show only when rendering fail lint too.
+sed -i 's/budget: {cpu: "14", memory: 1600Gi}/budget: {cpu: "400", memory: 1600Gi}/' "$tmp/templates/policy.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: motd\n  namespace: kube-system\ndata: {motd: hi}\n' > "$tmp/templates/motd.yaml"
+check "a template rendering into another namespace fails lint" status_is 1 "$bin" lint --repo "$tmp"
+check "the namespace problem is located" has_line "$tmp/templates/motd.yaml:1:1: error: the template renders into namespace 'kube-system', not the sandbox's namespace 'sbx-alice'" "$tmp/out"
+check "render refuses it too" status_is 1 "$bin" render --repo "$tmp" alice
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
