@@ -660,6 +660,22 @@ static void emit_scalar(struct writer *w, const char *text, int quote)
 	emit(w, &ev);
 }
 
+/* Whether plain text would read back as another type: under the core
+ * schema, or as a YAML 1.1 boolean, which kubectl and other Go tools still
+ * resolve ("yes", "on", "n", ...). */
+static int needs_quotes(const char *s)
+{
+	static const char *const yaml11_bools[] = { "y", "Y", "yes", "Yes", "YES", "n", "N",
+		"no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", NULL };
+
+	if (sbx_yaml_resolve_plain(s) != SBX_YTYPE_STR)
+		return 1;
+	for (const char *const *w = yaml11_bools; *w; w++)
+		if (strcmp(s, *w) == 0)
+			return 1;
+	return 0;
+}
+
 static void emit_json(struct writer *w, const cJSON *v)
 {
 	yaml_event_t ev;
@@ -669,7 +685,7 @@ static void emit_json(struct writer *w, const cJSON *v)
 		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
 		emit(w, &ev);
 		for (const cJSON *c = v->child; c; c = c->next) {
-			emit_scalar(w, c->string, sbx_yaml_resolve_plain(c->string) != SBX_YTYPE_STR);
+			emit_scalar(w, c->string, needs_quotes(c->string));
 			emit_json(w, c);
 		}
 		yaml_mapping_end_event_initialize(&ev);
@@ -682,7 +698,7 @@ static void emit_json(struct writer *w, const cJSON *v)
 		yaml_sequence_end_event_initialize(&ev);
 		emit(w, &ev);
 	} else if (cJSON_IsString(v)) {
-		emit_scalar(w, v->valuestring, sbx_yaml_resolve_plain(v->valuestring) != SBX_YTYPE_STR ||
+		emit_scalar(w, v->valuestring, needs_quotes(v->valuestring) ||
 			    strchr(v->valuestring, '\n'));
 	} else if (cJSON_IsBool(v)) {
 		emit_scalar(w, cJSON_IsTrue(v) ? "true" : "false", 0);
