@@ -45,6 +45,16 @@ const char *sbx_error_name(int code)
 	case SBX_ENOTFOUND: return "not found";
 	case SBX_ERANGE: return "out of range";
 	case SBX_EUSAGE: return "usage error";
+	case SBX_EEXIST: return "already exists";
+	case SBX_ECONFLICT: return "conflict";
+	case SBX_EGONE: return "gone";
+	case SBX_EFORBIDDEN: return "forbidden";
+	case SBX_EUNAUTHORIZED: return "unauthorized";
+	case SBX_EINVALIDOBJ: return "invalid";
+	case SBX_ETOOMANY: return "too many requests";
+	case SBX_ETIMEOUT: return "timeout";
+	case SBX_ESERVER: return "server error";
+	case SBX_ETRANSPORT: return "transport error";
 	}
 	return "unknown error";
 }

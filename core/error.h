@@ -15,6 +15,17 @@ enum {
 	SBX_ENOTFOUND = -4,/* a named thing does not exist */
 	SBX_ERANGE = -5,   /* a value is out of the allowed range */
 	SBX_EUSAGE = -6,   /* a caller passed arguments that make no sense */
+	/* Kubernetes API outcomes (from the Status object and HTTP code) */
+	SBX_EEXIST = -10,        /* AlreadyExists (409) */
+	SBX_ECONFLICT = -11,     /* Conflict (409): stale resourceVersion or apply conflict */
+	SBX_EGONE = -12,         /* Gone / Expired (410): resourceVersion or continue too old */
+	SBX_EFORBIDDEN = -13,    /* Forbidden (403) */
+	SBX_EUNAUTHORIZED = -14, /* Unauthorized (401) */
+	SBX_EINVALIDOBJ = -15,   /* Invalid / BadRequest (422, 400) */
+	SBX_ETOOMANY = -16,      /* TooManyRequests (429) after retries */
+	SBX_ETIMEOUT = -17,      /* Timeout (504) or a client-side timeout */
+	SBX_ESERVER = -18,       /* 5xx after retries */
+	SBX_ETRANSPORT = -19,    /* could not connect, TLS failure, truncated response */
 };
 
 /* Record the detail of the current failure (printf-style). The first

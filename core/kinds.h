@@ -14,11 +14,17 @@ typedef struct sbx_kind {
 	const char *resource;     /* "deployments" */
 	bool namespaced;
 	int wave;                 /* apply order: Namespace 0; policy objects 1; volume 2; workload 3 */
+	bool renderable;          /* a template may render it */
 } sbx_kind;
 
 /* The entry for apiVersion + kind among the kinds a template may render,
  * or NULL. Static storage. */
 const sbx_kind *sbx_kind_lookup(const char *api_version, const char *kind);
+
+/* The entry for apiVersion + kind among every kind the API client knows
+ * (the renderable ones plus Pod, ReplicaSet, Event, Lease, Node,
+ * CustomResourceDefinition and our Sandbox), or NULL. Static storage. */
+const sbx_kind *sbx_kind_find(const char *api_version, const char *kind);
 
 /* Whether `kind` is a well-known cluster-scoped kind (ClusterRole,
  * PersistentVolume, ...), for clearer refusals. */
