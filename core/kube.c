@@ -16,6 +16,7 @@
 
 #define WATCH_TIMEOUT_S 290
 #define MAX_COUNTERS 64
+#define MAX_IN_FLIGHT 90
 
 struct counter {
 	char method[8];
@@ -48,9 +49,13 @@ struct sbx_kube {
 	long long refilled;       /* ms */
 	req *pending;             /* waiting for their time or a token */
 	req *active;              /* in the multi handle */
+	int nactive;
 	sbx_kube_watch *watches;
 	struct counter counters[MAX_COUNTERS];
 	size_t ncounters;
+	unsigned long connections;  /* new connections opened */
+	unsigned long http2;        /* responses that came over HTTP/2 */
+	int warm;                   /* a request finished: the connection is known */
 	unsigned seed;
 };
 
@@ -114,6 +119,12 @@ unsigned long sbx_kube_request_count(const sbx_kube *k, const char *method, long
 	return n;
 }
 
+void sbx_kube_transport_stats(const sbx_kube *k, unsigned long *connections, unsigned long *http2)
+{
+	*connections = k->connections;
+	*http2 = k->http2;
+}
+
 int sbx_kube_new(sbx_kube **out, sbx_kube_config *cfg, const sbx_kube_options *opts)
 {
 	sbx_kube_options defaults = SBX_KUBE_OPTIONS_INIT;
@@ -162,20 +173,36 @@ static void req_free(req *r)
 	free(r);
 }
 
-static void unlink_req(req **list, req *r)
+static int unlink_req(req **list, req *r)
 {
 	for (req **p = list; *p; p = &(*p)->next) {
 		if (*p == r) {
 			*p = r->next;
 			r->next = NULL;
-			return;
+			return 1;
 		}
 	}
+	return 0;
+}
+
+/* Take r off the active list (it has left the multi handle). */
+static void deactivate(sbx_kube *k, req *r)
+{
+	k->nactive -= unlink_req(&k->active, r);
 }
 
 /* ---- one HTTP exchange ---------------------------------------------- */
 
 static size_t on_body(char *data, size_t size, size_t n, void *user);
+
+static size_t on_header(char *data, size_t size, size_t n, void *user)
+{
+	req *r = user;
+
+	if (r->watch)
+		r->k->warm = 1; /* a stream never completes: its headers will do */
+	return size * n;
+}
 
 static int prepare(req *r)
 {
@@ -243,6 +270,8 @@ static int prepare(req *r)
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(r->body));
 	}
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
@@ -272,6 +301,10 @@ static void start_due(sbx_kube *k)
 		req *r = *p;
 		long long wait;
 
+		if ((!k->warm && k->active) || k->nactive >= MAX_IN_FLIGHT)
+			return; /* until the first connection is known, one at a time;
+				 * then at most as many as one HTTP/2 connection carries:
+				 * past curl's 100 streams it opens more connections */
 		if (r->not_before > now) {
 			p = &r->next;
 			continue;
@@ -293,6 +326,7 @@ static void start_due(sbx_kube *k)
 		}
 		r->next = k->active;
 		k->active = r;
+		k->nactive++;
 	}
 }
 
@@ -452,7 +486,7 @@ static int maybe_retry(req *r, CURLcode cc, long status, int refreshable)
 		delay = k->o.backoff_cap_ms;
 requeue:
 	curl_multi_remove_handle(k->multi, r->easy);
-	unlink_req(&k->active, r);
+	deactivate(k, r);
 	r->not_before = now_ms() + delay;
 	r->next = k->pending;
 	k->pending = r;
@@ -467,13 +501,20 @@ static void finish(req *r, CURLcode cc)
 	sbx_kube_resp resp;
 	long status = 0;
 
+	long connects = 0, version = 0;
+
 	memset(&resp, 0, sizeof(resp));
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &connects);
+	curl_easy_getinfo(r->easy, CURLINFO_HTTP_VERSION, &version);
+	k->connections += (unsigned long)connects;
+	k->warm = 1;
+	k->http2 += version == CURL_HTTP_VERSION_2_0;
 	count(k, r->method, cc == CURLE_OK ? status : 0);
 	if (!r->watch && maybe_retry(r, cc, status, k->cfg->token_file != NULL))
 		return;
 	curl_multi_remove_handle(k->multi, r->easy);
-	unlink_req(&k->active, r);
+	deactivate(k, r);
 	resp.status = cc == CURLE_OK ? status : 0;
 	resp.attempts = r->attempts;
 	if (r->resp.len)
@@ -1067,7 +1108,7 @@ static void dispatch_watches(sbx_kube *k)
 			req *r = w->stream;
 
 			curl_multi_remove_handle(k->multi, r->easy);
-			unlink_req(&k->active, r);
+			deactivate(k, r);
 			unlink_req(&k->pending, r);
 			w->stream = NULL;
 			req_free(r);
@@ -1165,7 +1206,7 @@ static void drop_req(sbx_kube *k, req *r)
 		return;
 	if (r->easy)
 		curl_multi_remove_handle(k->multi, r->easy);
-	unlink_req(&k->active, r);
+	deactivate(k, r);
 	unlink_req(&k->pending, r);
 	req_free(r);
 }

@@ -77,6 +77,9 @@ int sbx_kube_run(sbx_kube *k, long timeout_ms);
  * tests). `status` 0 counts transport failures. */
 unsigned long sbx_kube_request_count(const sbx_kube *k, const char *method, long status);
 
+/* Connections opened and responses received over HTTP/2 so far. */
+void sbx_kube_transport_stats(const sbx_kube *k, unsigned long *connections, unsigned long *http2);
+
 /* Append the REST path of a kind (namespace may be NULL for cluster scope
  * or "all namespaces"; name and subresource may be NULL) to out. */
 int sbx_kube_path(sbx_buf *out, const sbx_kind *kind, const char *ns, const char *name,

@@ -226,6 +226,36 @@ static void test_kube__list_1200_in_pages(void **state)
 	sbx_buf_dispose(&name);
 }
 
+static void count_done(sbx_kube_resp *resp, void *payload)
+{
+	int *n = payload;
+
+	*n += resp->err == 0;
+}
+
+static void test_kube__many_in_flight_on_one_http2_connection(void **state)
+{
+	sbx_kube_options o = SBX_KUBE_OPTIONS_INIT;
+	sbx_kube_req q = { "GET", "/api/v1/namespaces/kube-system", NULL, NULL };
+	unsigned long conns, h2;
+	sbx_kube *k = NULL;
+	int ok = 0;
+
+	o.qps = 1000;
+	o.burst = 1000;
+	assert_int_equal(sbx_kube_new(&k, cfg, &o), 0);
+	for (int i = 0; i < 200; i++)
+		assert_int_equal(sbx_kube_start(k, &q, count_done, &ok), 0);
+	while (sbx_kube_run(k, 1000) > 0)
+		;
+	assert_int_equal(ok, 200);
+	sbx_kube_transport_stats(k, &conns, &h2);
+	printf("# 200 requests: %lu connection(s), %lu over HTTP/2\n", conns, h2);
+	assert_int_equal(h2, 200);
+	assert_true(conns <= 2);
+	sbx_kube_free(k);
+}
+
 static void test_kube__typed_errors(void **state)
 {
 	sbx_buf ns = SBX_BUF_INIT;
@@ -567,6 +597,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kube__every_rendered_kind),
 		cmocka_unit_test(test_kube__list_1200_in_pages),
+		cmocka_unit_test(test_kube__many_in_flight_on_one_http2_connection),
 		cmocka_unit_test(test_kube__typed_errors),
 		cmocka_unit_test(test_kube__forbidden_for_alice),
 		cmocka_unit_test(test_kube__token_rotation_and_no_secret_in_messages),
