@@ -35,6 +35,7 @@ struct req {
 	long long not_before;     /* ms, monotonic */
 	int attempts;
 	int too_big;
+	bool refresh;             /* the server refused the credentials: renew them */
 	sbx_kube_done_fn done;
 	void *payload;
 	sbx_kube_watch *watch;    /* set for a watch stream */
@@ -222,8 +223,9 @@ static int prepare(req *r)
 		return SBX_ENOMEM;
 	/* a rotated token file is picked up before each attempt; a failed
 	 * re-read keeps the old token */
-	if (sbx_kube_config_refresh_token(c) < 0)
+	if (sbx_kube_config_refresh(c, r->refresh) < 0)
 		sbx_error_clear();
+	r->refresh = false;
 	sbx_buf_printf(&url, "%s%s", c->server, r->path);
 	curl_easy_setopt(e, CURLOPT_URL, sbx_buf_cstr(&url));
 	sbx_buf_dispose(&url);
@@ -467,7 +469,8 @@ static int maybe_retry(req *r, CURLcode cc, long status, int refreshable)
 		if (post && cc != CURLE_COULDNT_CONNECT && cc != CURLE_COULDNT_RESOLVE_HOST)
 			return 0; /* it may have been created: let the caller look */
 	} else if (status == 401 && refreshable && r->attempts == 1) {
-		delay = 0; /* the token file may have rotated: one more try */
+		delay = 0; /* the token may have rotated or expired: renew, try once more */
+		r->refresh = true;
 		goto requeue;
 	} else if (status == 429 || status == 503) {
 		curl_easy_getinfo(r->easy, CURLINFO_RETRY_AFTER, &after);
@@ -511,7 +514,7 @@ static void finish(req *r, CURLcode cc)
 	k->warm = 1;
 	k->http2 += version == CURL_HTTP_VERSION_2_0;
 	count(k, r->method, cc == CURLE_OK ? status : 0);
-	if (!r->watch && maybe_retry(r, cc, status, k->cfg->token_file != NULL))
+	if (!r->watch && maybe_retry(r, cc, status, k->cfg->token_file || k->cfg->exec_argv))
 		return;
 	curl_multi_remove_handle(k->multi, r->easy);
 	deactivate(k, r);

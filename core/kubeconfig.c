@@ -10,8 +10,13 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "buf.h"
 #include "error.h"
@@ -246,6 +251,124 @@ static int file_or_data(char **out, size_t *len, const sbx_ynode *map, const str
 	return r;
 }
 
+#define EXEC_MAX_OUTPUT (1024 * 1024)
+#define EXEC_TIMEOUT_MS 60000
+
+extern char **environ;
+
+/* Run the exec credential plugin and take the token from its
+ * ExecCredential. Its stderr goes to ours (prompts, errors); stdout is
+ * bounded; it gets KUBERNETES_EXEC_INFO and a minute to answer. */
+static int run_exec(sbx_kube_config *c)
+{
+	sbx_buf out = SBX_BUF_INIT;
+	cJSON *cred = NULL;
+	const cJSON *status, *token, *expiry;
+	char **env = NULL, chunk[4096];
+	size_t nenv = 0, extra = 0;
+	int fds[2], r = 0, wstatus = 0, waited = 0;
+	pid_t pid;
+
+	while (environ[nenv])
+		nenv++;
+	while (c->exec_env && c->exec_env[extra])
+		extra++;
+	env = calloc(nenv + extra + 2, sizeof(*env));
+	if (!env || pipe(fds) < 0) {
+		free(env);
+		return sbx_error_set(SBX_EIO, "cannot run the exec credential plugin: %s", strerror(errno));
+	}
+	memcpy(env, environ, nenv * sizeof(*env));
+	memcpy(env + nenv, c->exec_env, extra * sizeof(*env));
+	env[nenv + extra] = "KUBERNETES_EXEC_INFO={\"apiVersion\":\"client.authentication.k8s.io/v1\","
+			    "\"kind\":\"ExecCredential\",\"spec\":{\"interactive\":false}}";
+	pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+
+		dup2(devnull, 0);
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execvpe(c->exec_argv[0], c->exec_argv, env);
+		_exit(127);
+	}
+	close(fds[1]);
+	free(env);
+	if (pid < 0) {
+		close(fds[0]);
+		return sbx_error_set(SBX_EIO, "cannot run '%s': %s", c->exec_argv[0], strerror(errno));
+	}
+	sbx_buf_init(&out, EXEC_MAX_OUTPUT);
+	for (;;) {
+		struct pollfd pfd = { fds[0], POLLIN, 0 };
+		ssize_t n;
+
+		if (poll(&pfd, 1, EXEC_TIMEOUT_MS) <= 0) {
+			kill(pid, SIGKILL);
+			r = sbx_error_set(SBX_EIO, "the exec credential plugin '%s' did not answer within "
+					  "%d s", c->exec_argv[0], EXEC_TIMEOUT_MS / 1000);
+			break;
+		}
+		n = read(fds[0], chunk, sizeof(chunk));
+		if (n <= 0)
+			break;
+		if (sbx_buf_put(&out, chunk, (size_t)n) < 0) {
+			kill(pid, SIGKILL);
+			r = sbx_error_set(SBX_EIO, "the exec credential plugin '%s' wrote more than %d bytes",
+					  c->exec_argv[0], EXEC_MAX_OUTPUT);
+			break;
+		}
+	}
+	close(fds[0]);
+	waited = waitpid(pid, &wstatus, 0) == pid;
+	if (r == 0 && (!waited || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0))
+		r = sbx_error_set(SBX_EIO, "the exec credential plugin '%s' failed (exit status %d)",
+				  c->exec_argv[0], waited && WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
+	if (r == 0) {
+		cred = cJSON_ParseWithLength(sbx_buf_cstr(&out), out.len);
+		status = cJSON_GetObjectItemCaseSensitive(cred, "status");
+		token = cJSON_GetObjectItemCaseSensitive(status, "token");
+		expiry = cJSON_GetObjectItemCaseSensitive(status, "expirationTimestamp");
+		if (!cJSON_IsString(token) || !*token->valuestring) {
+			r = sbx_error_set(SBX_EIO, "the exec credential plugin '%s' returned no "
+					  "status.token", c->exec_argv[0]);
+		} else {
+			struct tm tm = { 0 };
+
+			if (c->token) {
+				explicit_bzero(c->token, strlen(c->token));
+				free(c->token);
+			}
+			c->token = strdup(token->valuestring);
+			c->token_expiry = 0;
+			if (cJSON_IsString(expiry) && strptime(expiry->valuestring, "%Y-%m-%dT%H:%M:%SZ", &tm))
+				c->token_expiry = timegm(&tm);
+			explicit_bzero(token->valuestring, strlen(token->valuestring));
+			if (!c->token)
+				r = sbx_error_set(SBX_ENOMEM, "out of memory");
+		}
+	}
+	if (out.ptr)
+		explicit_bzero(out.ptr, out.len);
+	sbx_buf_dispose(&out);
+	cJSON_Delete(cred);
+	return r;
+}
+
+int sbx_kube_config_refresh(sbx_kube_config *c, bool force)
+{
+	if (c->exec_argv) {
+		/* a minute early, so a request never carries an expired token */
+		if (force || !c->token || (c->token_expiry && time(NULL) + 60 >= c->token_expiry))
+			return run_exec(c);
+		return 0;
+	}
+	if (force && c->token_file)
+		c->token_mtime = 0;
+	return sbx_kube_config_refresh_token(c);
+}
+
 int sbx_kube_config_refresh_token(sbx_kube_config *c)
 {
 	struct stat st;
@@ -274,6 +397,35 @@ int sbx_kube_config_refresh_token(sbx_kube_config *c)
 	return 0;
 }
 
+static int fill_exec(sbx_kube_config *c, const sbx_ynode *exec, const struct kfile *f,
+		     const char *uname)
+{
+	const char *cmd = str(exec, "command");
+	const sbx_ynode *args = sbx_ynode_get(exec, "args"), *env = sbx_ynode_get(exec, "env");
+	size_t nargs = args && args->kind == SBX_YNODE_SEQ ? args->count : 0;
+	size_t nenv = env && env->kind == SBX_YNODE_SEQ ? env->count : 0;
+
+	if (!cmd)
+		return sbx_error_set(SBX_EINVAL, "user '%s' in kubeconfig '%s': exec has no command",
+				     uname, f->path);
+	c->exec_argv = calloc(nargs + 2, sizeof(char *));
+	c->exec_env = calloc(nenv + 1, sizeof(char *));
+	if (!c->exec_argv || !c->exec_env)
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
+	/* a relative command with a '/' is relative to the kubeconfig, as kubectl does */
+	c->exec_argv[0] = strchr(cmd, '/') && cmd[0] != '/' ? resolve(f, cmd) : strdup(cmd);
+	for (size_t i = 0; i < nargs; i++)
+		c->exec_argv[i + 1] = strdup(args->items[i]->kind == SBX_YNODE_SCALAR ? args->items[i]->value : "");
+	for (size_t i = 0; i < nenv; i++) {
+		const char *name = str(env->items[i], "name"), *value = str(env->items[i], "value");
+		sbx_buf b = SBX_BUF_INIT;
+
+		sbx_buf_printf(&b, "%s=%s", name ? name : "", value ? value : "");
+		c->exec_env[i] = sbx_buf_take(&b, NULL);
+	}
+	return run_exec(c);
+}
+
 static int fill_user(sbx_kube_config *c, const sbx_ynode *user, const struct kfile *f,
 		     const sbx_kubeconfig_options *o, const char *uname)
 {
@@ -284,8 +436,7 @@ static int fill_user(sbx_kube_config *c, const sbx_ynode *user, const struct kfi
 		return sbx_error_set(SBX_EINVAL, "user '%s' in kubeconfig '%s' uses an exec credential "
 				     "plugin, which is refused unless explicitly enabled", uname, f->path);
 	if (sbx_ynode_get(user, "exec"))
-		return sbx_error_set(SBX_EINVAL, "exec credential plugins are not supported yet "
-				     "(user '%s'); use a token, tokenFile or client certificate", uname);
+		return fill_exec(c, sbx_ynode_get(user, "exec"), f, uname);
 	if (sbx_ynode_get(user, "auth-provider"))
 		return sbx_error_set(SBX_EINVAL, "user '%s' in kubeconfig '%s' uses an auth-provider, "
 				     "which is not supported; use a token, tokenFile or client "
@@ -360,6 +511,7 @@ int sbx_kubeconfig_load(sbx_kube_config **out, const sbx_kubeconfig_options *opt
 	sbx_buf paths = SBX_BUF_INIT, names = SBX_BUF_INIT;
 	int r;
 
+	sbx_error_clear(); /* report this load's own failure */
 	if (o->paths && *o->paths) {
 		sbx_buf_puts(&paths, o->paths);
 	} else if (getenv("KUBECONFIG") && *getenv("KUBECONFIG")) {
@@ -492,6 +644,12 @@ void sbx_kube_config_free(sbx_kube_config *c)
 	wipe(c->key, c->key_len);
 	wipe(c->token, c->token ? strlen(c->token) : 0);
 	free(c->token_file);
+	for (size_t i = 0; c->exec_argv && c->exec_argv[i]; i++)
+		free(c->exec_argv[i]);
+	free(c->exec_argv);
+	for (size_t i = 0; c->exec_env && c->exec_env[i]; i++)
+		wipe(c->exec_env[i], strlen(c->exec_env[i]));
+	free(c->exec_env);
 	free(c->namespace);
 	free(c->context);
 	free(c->source);

@@ -26,6 +26,9 @@ typedef struct sbx_kube_config {
 	char *context;         /* the context used ("in-cluster" for the service account) */
 	char *source;          /* the file(s) read, for messages */
 	bool insecure;         /* skip TLS verification: only when the caller allowed it */
+	char **exec_argv;      /* exec credential plugin: command and arguments, or NULL */
+	char **exec_env;       /* "NAME=value" additions for the plugin, NULL-terminated */
+	time_t token_expiry;   /* when the plugin's token expires (0: never said) */
 } sbx_kube_config;
 
 typedef struct sbx_kubeconfig_options {
@@ -48,8 +51,13 @@ int sbx_kubeconfig_load(sbx_kube_config **out, const sbx_kubeconfig_options *opt
  * when its file changes. Caller must sbx_kube_config_free. */
 int sbx_kubeconfig_in_cluster(sbx_kube_config **out, const char *root);
 
-/* Re-read token_file if it changed since it was last read. Returns 0, or
- * SBX_EIO when it can no longer be read (the old token is kept). */
+/* Re-read token_file if it changed since it was last read, or run the exec
+ * plugin again when its token expired (or `force`: the server refused it).
+ * Returns 0, or SBX_EIO when it can no longer be read (the old token is
+ * kept). */
+int sbx_kube_config_refresh(sbx_kube_config *c, bool force);
+
+/* sbx_kube_config_refresh(c, false). */
 int sbx_kube_config_refresh_token(sbx_kube_config *c);
 
 /* Free a configuration, wiping secrets first. NULL-safe. */

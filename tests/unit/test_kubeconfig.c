@@ -207,6 +207,34 @@ static void test_kubeconfig__insecure_only_when_allowed(void **state)
 	free(path);
 }
 
+static void test_kubeconfig__exec_plugin_when_allowed(void **state)
+{
+	sbx_kubeconfig_options o = SBX_KUBECONFIG_OPTIONS_INIT;
+	sbx_kube_config *c = NULL;
+	char *path = fixture("exec.yaml");
+
+	o.paths = path;
+	assert_int_equal(sbx_kubeconfig_load(&c, &o), SBX_EINVAL);
+	assert_non_null(strstr(sbx_error_last(), "refused unless explicitly enabled"));
+	o.allow_exec = true;
+	sbx_error_clear();
+	if (sbx_kubeconfig_load(&c, &o) < 0)
+		fail_msg("%s", sbx_error_last());
+	assert_string_equal(c->token, "exec-alpha-x");
+	assert_true(c->token_expiry > 4000000000);
+	/* forced renewal (the server said 401) runs it again */
+	free(c->token);
+	c->token = strdup("stale");
+	assert_int_equal(sbx_kube_config_refresh(c, true), 0);
+	assert_string_equal(c->token, "exec-alpha-x");
+	sbx_kube_config_free(c);
+	o.context = "failing";
+	sbx_error_clear();
+	assert_true(sbx_kubeconfig_load(&c, &o) < 0);
+	assert_non_null(strstr(sbx_error_last(), "exec-credential.sh' failed (exit status 1)"));
+	free(path);
+}
+
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -301,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_kubeconfig__context_not_found_lists_contexts),
 		cmocka_unit_test(test_kubeconfig__bad_files),
 		cmocka_unit_test(test_kubeconfig__insecure_only_when_allowed),
+		cmocka_unit_test(test_kubeconfig__exec_plugin_when_allowed),
 		cmocka_unit_test(test_kubeconfig__token_file_rotation),
 		cmocka_unit_test(test_kubeconfig__in_cluster),
 	};
