@@ -287,6 +287,25 @@ static void test_kube__typed_errors(void **state)
 			fail_msg("%s", sbx_error_last());
 		cJSON_Delete(about);
 	}
+	/* the status subresource, with optimistic concurrency */
+	{
+		cJSON *nsobj = NULL, *updated = NULL;
+
+		assert_int_equal(sbx_kube_get(kube, &nsobj, K("v1", "Namespace"), NULL, ns.ptr), 0);
+		cJSON_AddStringToObject(nsobj, "apiVersion", "v1");
+		cJSON_AddStringToObject(nsobj, "kind", "Namespace");
+		cJSON_AddItemToObject(cJSON_GetObjectItem(nsobj, "status"), "conditions",
+				      cJSON_Parse("[{\"type\":\"SandboxTest\",\"status\":\"True\","
+						  "\"reason\":\"Test\",\"message\":\"set by test_kube\"}]"));
+		sbx_error_clear();
+		if (sbx_kube_update_status(kube, &updated, nsobj) < 0)
+			fail_msg("%s", sbx_error_last());
+		/* the first update moved resourceVersion on: the old one conflicts */
+		assert_int_equal(sbx_kube_update_status(kube, NULL, nsobj), SBX_ECONFLICT);
+		assert_non_null(strstr(sbx_error_last(), "the object has been modified"));
+		cJSON_Delete(nsobj);
+		cJSON_Delete(updated);
+	}
 	cJSON_Delete(live);
 	cJSON_Delete(cm);
 	delete_namespace(ns.ptr);
