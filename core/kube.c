@@ -771,65 +771,74 @@ int sbx_kube_list(sbx_kube *k, cJSON **items_out, char **rv_out, const sbx_kind 
 	return r;
 }
 
-int sbx_kube_create(sbx_kube *k, cJSON **out, const cJSON *obj)
-{
-	const sbx_kind *kind = kind_of(obj);
-	sbx_buf path = SBX_BUF_INIT, what = SBX_BUF_INIT;
+/* A request built once, then sent blocking or not. */
+struct built {
+	const char *method;
+	const char *ctype;
+	sbx_buf path;
+	sbx_buf what;
 	char *body;
-	int r;
+};
 
-	if (!kind)
-		return sbx_error_set(SBX_EUSAGE, "create: unknown kind");
-	body = cJSON_PrintUnformatted(obj);
-	sbx_kube_path(&path, kind, meta_str(obj, "namespace"), NULL, NULL);
-	describe(&what, "create", kind, meta_str(obj, "namespace"), meta_str(obj, "name"));
-	r = body ? call(k, "POST", sbx_buf_cstr(&path), body, NULL, out, sbx_buf_cstr(&what))
-		 : sbx_error_set(SBX_ENOMEM, "out of memory");
-	free(body);
-	sbx_buf_dispose(&path);
-	sbx_buf_dispose(&what);
-	return r;
+static void built_init(struct built *b)
+{
+	memset(b, 0, sizeof(*b));
+	sbx_buf_init(&b->path, SBX_BUF_DEFAULT_MAX);
+	sbx_buf_init(&b->what, SBX_BUF_DEFAULT_MAX);
 }
 
-int sbx_kube_apply(sbx_kube *k, cJSON **out, const cJSON *obj, const sbx_kube_apply_options *o)
+static void built_dispose(struct built *b)
+{
+	sbx_buf_dispose(&b->path);
+	sbx_buf_dispose(&b->what);
+	free(b->body);
+}
+
+static int build_create(struct built *b, const cJSON *obj)
+{
+	const sbx_kind *kind = kind_of(obj);
+
+	built_init(b);
+	if (!kind)
+		return sbx_error_set(SBX_EUSAGE, "create: unknown kind");
+	b->method = "POST";
+	b->body = cJSON_PrintUnformatted(obj);
+	sbx_kube_path(&b->path, kind, meta_str(obj, "namespace"), NULL, NULL);
+	describe(&b->what, "create", kind, meta_str(obj, "namespace"), meta_str(obj, "name"));
+	return b->body && !b->path.failed ? 0 : sbx_error_set(SBX_ENOMEM, "out of memory");
+}
+
+static int build_apply(struct built *b, const cJSON *obj, const sbx_kube_apply_options *o)
 {
 	sbx_kube_apply_options defaults = SBX_KUBE_APPLY_OPTIONS_INIT;
 	const sbx_kind *kind = kind_of(obj);
-	sbx_buf path = SBX_BUF_INIT, what = SBX_BUF_INIT;
 	const char *name = meta_str(obj, "name");
-	char *body;
-	int r;
 
+	built_init(b);
 	if (!o)
 		o = &defaults;
 	if (!kind || !name)
 		return sbx_error_set(SBX_EUSAGE, "apply: the object needs a known kind and a name");
-	body = cJSON_PrintUnformatted(obj);
-	sbx_kube_path(&path, kind, meta_str(obj, "namespace"), name, o->subresource);
-	append_query(&path, "fieldManager", o->field_manager ? o->field_manager : SBX_MANAGER);
-	append_query(&path, "fieldValidation", "Strict");
+	b->method = "PATCH";
+	b->ctype = "application/apply-patch+yaml";
+	b->body = cJSON_PrintUnformatted(obj);
+	sbx_kube_path(&b->path, kind, meta_str(obj, "namespace"), name, o->subresource);
+	append_query(&b->path, "fieldManager", o->field_manager ? o->field_manager : SBX_MANAGER);
+	append_query(&b->path, "fieldValidation", "Strict");
 	if (o->force)
-		append_query(&path, "force", "true");
+		append_query(&b->path, "force", "true");
 	if (o->dry_run)
-		append_query(&path, "dryRun", "All");
-	describe(&what, "apply", kind, meta_str(obj, "namespace"), name);
-	r = body ? call(k, "PATCH", sbx_buf_cstr(&path), body, "application/apply-patch+yaml", out,
-			sbx_buf_cstr(&what))
-		 : sbx_error_set(SBX_ENOMEM, "out of memory");
-	free(body);
-	sbx_buf_dispose(&path);
-	sbx_buf_dispose(&what);
-	return r;
+		append_query(&b->path, "dryRun", "All");
+	describe(&b->what, "apply", kind, meta_str(obj, "namespace"), name);
+	return b->body && !b->path.failed ? 0 : sbx_error_set(SBX_ENOMEM, "out of memory");
 }
 
-int sbx_kube_delete(sbx_kube *k, const sbx_kind *kind, const char *ns, const char *name,
-		    const sbx_kube_delete_options *o)
+static int build_delete(struct built *b, const sbx_kind *kind, const char *ns, const char *name,
+			const sbx_kube_delete_options *o)
 {
-	sbx_buf path = SBX_BUF_INIT, what = SBX_BUF_INIT;
 	cJSON *opts = cJSON_CreateObject(), *pre;
-	char *body;
-	int r;
 
+	built_init(b);
 	if (!opts)
 		return sbx_error_set(SBX_ENOMEM, "out of memory");
 	cJSON_AddStringToObject(opts, "apiVersion", "v1");
@@ -843,16 +852,105 @@ int sbx_kube_delete(sbx_kube *k, const sbx_kind *kind, const char *ns, const cha
 		if (o->resource_version)
 			cJSON_AddStringToObject(pre, "resourceVersion", o->resource_version);
 	}
-	body = cJSON_PrintUnformatted(opts);
+	b->method = "DELETE";
+	b->body = cJSON_PrintUnformatted(opts);
 	cJSON_Delete(opts);
-	sbx_kube_path(&path, kind, ns, name, NULL);
-	describe(&what, "delete", kind, ns, name);
-	r = body ? call(k, "DELETE", sbx_buf_cstr(&path), body, NULL, NULL, sbx_buf_cstr(&what))
-		 : sbx_error_set(SBX_ENOMEM, "out of memory");
-	free(body);
-	sbx_buf_dispose(&path);
-	sbx_buf_dispose(&what);
+	sbx_kube_path(&b->path, kind, ns, name, NULL);
+	describe(&b->what, "delete", kind, ns, name);
+	return b->body && !b->path.failed ? 0 : sbx_error_set(SBX_ENOMEM, "out of memory");
+}
+
+static int build_patch(struct built *b, const sbx_kind *kind, const char *ns, const char *name,
+		       const char *subresource, const char *merge_patch)
+{
+	built_init(b);
+	b->method = "PATCH";
+	b->ctype = "application/merge-patch+json";
+	b->body = strdup(merge_patch);
+	sbx_kube_path(&b->path, kind, ns, name, subresource);
+	describe(&b->what, "patch", kind, ns, name);
+	return b->body && !b->path.failed ? 0 : sbx_error_set(SBX_ENOMEM, "out of memory");
+}
+
+static int run_built(sbx_kube *k, struct built *b, int r, cJSON **out)
+{
+	if (r == 0)
+		r = call(k, b->method, sbx_buf_cstr(&b->path), b->body, b->ctype, out, sbx_buf_cstr(&b->what));
+	built_dispose(b);
 	return r;
+}
+
+static int start_built(sbx_kube *k, struct built *b, int r, sbx_kube_done_fn done, void *payload)
+{
+	sbx_kube_req q = { b->method, sbx_buf_cstr(&b->path), b->body, b->ctype };
+
+	if (r == 0)
+		r = sbx_kube_start(k, &q, done, payload);
+	built_dispose(b);
+	return r;
+}
+
+int sbx_kube_create(sbx_kube *k, cJSON **out, const cJSON *obj)
+{
+	struct built b;
+
+	return run_built(k, &b, build_create(&b, obj), out);
+}
+
+int sbx_kube_apply(sbx_kube *k, cJSON **out, const cJSON *obj, const sbx_kube_apply_options *o)
+{
+	struct built b;
+
+	return run_built(k, &b, build_apply(&b, obj, o), out);
+}
+
+int sbx_kube_delete(sbx_kube *k, const sbx_kind *kind, const char *ns, const char *name,
+		    const sbx_kube_delete_options *o)
+{
+	struct built b;
+
+	return run_built(k, &b, build_delete(&b, kind, ns, name, o), NULL);
+}
+
+int sbx_kube_patch(sbx_kube *k, cJSON **out, const sbx_kind *kind, const char *ns, const char *name,
+		   const char *subresource, const char *merge_patch)
+{
+	struct built b;
+
+	return run_built(k, &b, build_patch(&b, kind, ns, name, subresource, merge_patch), out);
+}
+
+int sbx_kube_start_create(sbx_kube *k, const cJSON *obj, sbx_kube_done_fn done, void *payload)
+{
+	struct built b;
+
+	return start_built(k, &b, build_create(&b, obj), done, payload);
+}
+
+int sbx_kube_start_apply(sbx_kube *k, const cJSON *obj, const sbx_kube_apply_options *o,
+			 sbx_kube_done_fn done, void *payload)
+{
+	struct built b;
+
+	return start_built(k, &b, build_apply(&b, obj, o), done, payload);
+}
+
+int sbx_kube_start_delete(sbx_kube *k, const sbx_kind *kind, const char *ns, const char *name,
+			  const sbx_kube_delete_options *o, sbx_kube_done_fn done, void *payload)
+{
+	struct built b;
+
+	return start_built(k, &b, build_delete(&b, kind, ns, name, o), done, payload);
+}
+
+int sbx_kube_start_patch(sbx_kube *k, const sbx_kind *kind, const char *ns, const char *name,
+			 const char *subresource, const char *merge_patch, sbx_kube_done_fn done,
+			 void *payload)
+{
+	struct built b;
+
+	return start_built(k, &b, build_patch(&b, kind, ns, name, subresource, merge_patch), done,
+			   payload);
 }
 
 int sbx_kube_update_status(sbx_kube *k, cJSON **out, const cJSON *obj)

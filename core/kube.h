@@ -123,6 +123,23 @@ typedef struct sbx_kube_delete_options {
 int sbx_kube_delete(sbx_kube *k, const sbx_kind *kind, const char *ns, const char *name,
 		    const sbx_kube_delete_options *o);
 
+/* JSON merge patch (RFC 7386) of an object or its subresource ("scale",
+ * "status"); out may be NULL. */
+int sbx_kube_patch(sbx_kube *k, cJSON **out, const sbx_kind *kind, const char *ns, const char *name,
+		   const char *subresource, const char *merge_patch);
+
+/* The same requests, non-blocking: `done` runs from sbx_kube_run() with
+ * the typed outcome (resp->err, resp->message). Return 0 or SBX_ENOMEM /
+ * SBX_EUSAGE. */
+int sbx_kube_start_create(sbx_kube *k, const cJSON *obj, sbx_kube_done_fn done, void *payload);
+int sbx_kube_start_apply(sbx_kube *k, const cJSON *obj, const sbx_kube_apply_options *o,
+			 sbx_kube_done_fn done, void *payload);
+int sbx_kube_start_delete(sbx_kube *k, const sbx_kind *kind, const char *ns, const char *name,
+			  const sbx_kube_delete_options *o, sbx_kube_done_fn done, void *payload);
+int sbx_kube_start_patch(sbx_kube *k, const sbx_kind *kind, const char *ns, const char *name,
+			 const char *subresource, const char *merge_patch, sbx_kube_done_fn done,
+			 void *payload);
+
 /* PUT obj to its status subresource (obj carries metadata.resourceVersion
  * for optimistic concurrency). out may be NULL. */
 int sbx_kube_update_status(sbx_kube *k, cJSON **out, const cJSON *obj);
