@@ -14,11 +14,32 @@
 #include "error.h"
 #include "quantity.h"
 
+/*
+ * Checked against apimachinery v0.37 by differential testing. Where this
+ * differs from it, on purpose:
+ * - A value that needs more than an int64 mantissa, which Kubernetes keeps
+ *   as an inf.Dec ("9223372036854775808", "1.0000000000000000001E"), is
+ *   SBX_ERANGE; so is one whose canonical exponent would not fit an int32.
+ * - The computed canonical form is always printed; Kubernetes echoes some
+ *   inputs from a cache instead ("+1", "01", "1.", "1e4294967296").
+ * - Decimal SI past E prints with an exponent ("1000E" is "1e21"), as
+ *   upstream apimachinery does since v0.37 printed it as "1".
+ * - A whole binary SI value whose suffix would pass Ei (only reachable by
+ *   adding) prints as decimal SI; Kubernetes drops the suffix there.
+ * - -2^63 in binary SI prints without a suffix, as Kubernetes' int64 path
+ *   does (its inf.Dec path prints "-8Ei", which parses back capped).
+ * The rest follows Kubernetes, odd parts included: "Gi", "." and "-" parse
+ * as zero but "Pi", "Ei" and "e-10" do not; exponents wrap to int32; a value
+ * below 1n rounds away from zero to it; binary SI is capped at 2^63-1; a
+ * zero augend takes the addend's format.
+ */
+
 #define MAG_MAX_POS ((uint64_t)INT64_MAX)
 #define MAG_MAX_NEG ((uint64_t)INT64_MAX + 1)
 #define NANOS ((uint64_t)1000000000)
 #define QUOTE_MAX 64 /* bytes of user input repeated in a message */
-#define TEXT_MAX 64  /* canonical text: sign, 19 digits, "00", "e-2147483648" */
+#define TEXT_MAX 128 /* canonical text: at most sign, 90 digits and suffix */
+#define BIG_LIMBS 12 /* base 10^9 limbs for a binary value below 2^63 * 10^70 */
 
 /* A value being worked on: (-1)^neg * mag * 10^scale, wider than the struct
  * so that normalising and aligning cannot overflow. */
@@ -397,6 +418,71 @@ static bool binary_value(num *out, sbx_quantity_fmt *format, const pieces *p, in
 	return true;
 }
 
+/* dst = odd * 5^fives * 2^twos in decimal, for a whole value past uint64. */
+static void big_text(char *dst, size_t cap, uint64_t odd, int64_t fives, unsigned twos)
+{
+	uint32_t limb[BIG_LIMBS]; /* base 10^9, least significant first */
+	size_t len = 0, used;
+	int64_t i;
+
+	for (; odd; odd /= NANOS)
+		limb[len++] = (uint32_t)(odd % NANOS);
+	for (i = 0; i <= fives; i++) {
+		uint64_t mult = i < fives ? 5 : (uint64_t)1 << twos, carry = 0;
+
+		for (size_t j = 0; j < len; j++) {
+			uint64_t t = (uint64_t)limb[j] * mult + carry;
+
+			limb[j] = (uint32_t)(t % NANOS);
+			carry = t / NANOS;
+		}
+		if (carry && len < BIG_LIMBS)
+			limb[len++] = (uint32_t)carry;
+	}
+	used = (size_t)snprintf(dst, cap, "%" PRIu32, limb[len - 1]);
+	while (--len > 0 && used < cap)
+		used += (size_t)snprintf(dst + used, cap - used, "%09" PRIu32, limb[len - 1]);
+}
+
+/*
+ * The binary SI text of a whole value of at least 1Ki, as Kubernetes prints
+ * it: the number without factors of 1024 and the suffix for them. False when
+ * the value must print as decimal SI instead: a fraction, below 1Ki, or so
+ * large that the suffix would pass Ei (Kubernetes then drops the suffix and
+ * prints a different value; decimal SI keeps it).
+ */
+static bool binary_text(char text[TEXT_MAX], const num *n)
+{
+	const char *sign = n->neg ? "-" : "";
+	uint64_t v = n->mag;
+	int64_t twos = 0;
+	unsigned f = 0;
+	char digits[TEXT_MAX - 8];
+
+	if (n->scale < 0)
+		return false;
+	if (scale_up(&v, n->scale)) {
+		if (v < 1024)
+			return false;
+		/* Kubernetes' int64 path leaves -2^63 without a suffix. */
+		if (!(n->neg && v == MAG_MAX_NEG)) {
+			for (; v % 1024 == 0; f++)
+				v /= 1024;
+		}
+		snprintf(text, TEXT_MAX, "%s%" PRIu64 "%s", sign, v, bin_suffix[f]);
+		return true;
+	}
+	v = n->mag;
+	for (; v % 2 == 0; twos++)
+		v /= 2;
+	twos += n->scale;
+	if (twos / 10 > 6)
+		return false;
+	big_text(digits, sizeof(digits), v, n->scale, (unsigned)(twos % 10));
+	snprintf(text, TEXT_MAX, "%s%s%s", sign, digits, bin_suffix[twos / 10]);
+	return true;
+}
+
 /* Write the canonical text of q, as Quantity.String() prints it. */
 static void canonical(char text[TEXT_MAX], const sbx_quantity *q)
 {
@@ -414,24 +500,9 @@ static void canonical(char text[TEXT_MAX], const sbx_quantity *q)
 	}
 	strip_zeros(&n);
 	if (format == SBX_QUANTITY_BINARY_SI) {
-		uint64_t v = n.mag;
-		unsigned f = 0;
-
-		/* Fractions and values below 1Ki print as decimal SI. Whole
-		 * values beyond uint64 do too (see the file comment). */
-		if (n.scale < 0 || !scale_up(&v, n.scale) || v < 1024) {
-			format = SBX_QUANTITY_DECIMAL_SI;
-		} else {
-			/* Kubernetes' int64 path leaves -2^63 without a suffix. */
-			if (!(n.neg && v == MAG_MAX_NEG)) {
-				while (v % 1024 == 0) {
-					v /= 1024;
-					f++;
-				}
-			}
-			snprintf(text, TEXT_MAX, "%s%" PRIu64 "%s", sign, v, bin_suffix[f]);
+		if (binary_text(text, &n))
 			return;
-		}
+		format = SBX_QUANTITY_DECIMAL_SI;
 	}
 	e = n.scale;
 	switch (e % 3) {
@@ -528,12 +599,14 @@ int sbx_quantity_cmp(const sbx_quantity *a, const sbx_quantity *b)
 	int sx = x.mag == 0 ? 0 : x.neg ? -1 : 1;
 	int sy = y.mag == 0 ? 0 : y.neg ? -1 : 1;
 	int64_t ex, ey;
-	int c;
+	int c = 0;
 
-	if (sx != sy)
-		return sx < sy ? -1 : 1;
+	if (sx != sy) {
+		c = sx < sy ? -1 : 1;
+		goto done;
+	}
 	if (sx == 0)
-		return 0;
+		goto done;
 	strip_zeros(&x);
 	strip_zeros(&y);
 	/* Same number of digits before the point first; then the two
@@ -549,7 +622,10 @@ int sbx_quantity_cmp(const sbx_quantity *a, const sbx_quantity *b)
 			y.mag *= ten_pow[y.scale - x.scale];
 		c = x.mag < y.mag ? -1 : x.mag > y.mag;
 	}
-	return sx < 0 ? -c : c;
+	if (sx < 0)
+		c = -c;
+done:
+	return c;
 }
 
 int sbx_quantity_add(sbx_quantity *out, const sbx_quantity *a, const sbx_quantity *b)
@@ -560,14 +636,14 @@ int sbx_quantity_add(sbx_quantity *out, const sbx_quantity *a, const sbx_quantit
 	uint64_t m;
 	int r = 0;
 
-	/* As Quantity.Add: adding zero keeps a; a zero a takes b whole,
-	 * format included. */
-	if (y.mag == 0) {
-		*out = *a;
-		goto done;
-	}
+	/* As Quantity.Add: a zero a takes b whole, format included; adding
+	 * zero keeps a. */
 	if (x.mag == 0) {
 		*out = *b;
+		goto done;
+	}
+	if (y.mag == 0) {
+		*out = *a;
 		goto done;
 	}
 	strip_zeros(&x);
@@ -629,7 +705,7 @@ int sbx_quantity_milli(int64_t *out, const sbx_quantity *q)
 {
 	char text[TEXT_MAX];
 	num n = unpack(q);
-	uint64_t m = n.mag;
+	uint64_t m;
 	int64_t t;
 	int r = 0;
 

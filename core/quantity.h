@@ -13,7 +13,7 @@
 #include "buf.h"
 
 typedef enum sbx_quantity_fmt {
-	SBX_QUANTITY_DECIMAL_SI,   /* m, "", k, M, G, T, P, E */
+	SBX_QUANTITY_DECIMAL_SI,   /* n, u, m, "", k, M, G, T, P, E */
 	SBX_QUANTITY_BINARY_SI,    /* Ki, Mi, Gi, Ti, Pi, Ei */
 	SBX_QUANTITY_DECIMAL_EXP,  /* e3, E-6 ... */
 } sbx_quantity_fmt;
@@ -38,8 +38,8 @@ int sbx_quantity_parse_size(sbx_quantity *out, const char *s);
 /* Exact comparison of the values: <0, 0, >0. */
 int sbx_quantity_cmp(const sbx_quantity *a, const sbx_quantity *b);
 
-/* out = a + b, exactly; the result keeps a's format. SBX_ERANGE on overflow
- * (out unchanged). */
+/* out = a + b, exactly; the result keeps a's format, or b's when a is zero
+ * (as Kubernetes does). SBX_ERANGE on overflow (out unchanged). */
 int sbx_quantity_add(sbx_quantity *out, const sbx_quantity *a, const sbx_quantity *b);
 
 /* Whether the value is below zero / exactly zero. */
