@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Located, typed reads of YAML nodes for the validators, and the "did you
- * mean" hint for unknown fields (Levenshtein distance).
+ * mean" hint for unknown fields (edit distance counting a swap of two
+ * adjacent letters as one edit).
  */
 #include <stdarg.h>
 #include <string.h>
@@ -117,6 +118,8 @@ int sbx_check_map(sbx_diags *d, const char *path, const sbx_ynode *n, const sbx_
 
 int sbx_check_seq(sbx_diags *d, const char *path, const sbx_ynode *n, const char *field)
 {
+	if (!n)
+		return sbx_check_error(d, path, NULL, "missing required field '%s'", field);
 	if (n->kind != SBX_YNODE_SEQ)
 		return sbx_check_error(d, path, n, "'%s' must be a list, not %s", field,
 				       sbx_ytype_name(sbx_ynode_type(n)));
@@ -131,6 +134,9 @@ int sbx_check_string(sbx_diags *d, const char *path, const sbx_ynode *n, const s
 	if (n->kind != SBX_YNODE_SCALAR || sbx_ynode_type(n) == SBX_YTYPE_NULL)
 		return sbx_check_error(d, path, n, "'%s' must be a string, not %s", field,
 				       sbx_ytype_name(sbx_ynode_type(n)));
+	if (sbx_ynode_type(n) != SBX_YTYPE_STR)
+		return sbx_check_error(d, path, n, "'%s' must be a string, not %s (quote it: \"%s\")",
+				       field, sbx_ytype_name(sbx_ynode_type(n)), n->value);
 	if (strlen(n->value) != n->len)
 		return sbx_check_error(d, path, n, "'%s' must not contain NUL characters", field);
 	for (const char *p = n->value; *p; p++)

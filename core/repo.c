@@ -194,14 +194,14 @@ static int read_one(struct filelist *l, const char *dir, const char *rel, sbx_di
 			     (long long)st.st_size, SBX_YAML_MAX_BYTES);
 		goto done;
 	}
-	data = malloc((size_t)st.st_size + 1);
+	data = malloc((size_t)st.st_size + 2);
 	fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (!data || fd < 0) {
 		sbx_diag_add(diags, full, 0, 0, "cannot read: %s", strerror(errno));
 		goto done;
 	}
 	got = read(fd, data, (size_t)st.st_size + 1);
-	if (got < 0 || got > SBX_YAML_MAX_BYTES) {
+	if (got < 0 || got > st.st_size) {
 		sbx_diag_add(diags, full, 0, 0, "cannot read: %s", got < 0 ? strerror(errno) :
 			     "file grew while reading");
 		goto done;
@@ -287,7 +287,8 @@ static int read_dir(struct filelist *l, const char *dir, const char *sub, const 
 		}
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_name);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_name);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		char *rel = join(sub, names[i]);
 
