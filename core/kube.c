@@ -5,6 +5,7 @@
  * and the list+watch state machine. docs/internals/kube.md has the model.
  */
 #include <curl/curl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -543,8 +544,22 @@ static void tick_watches(sbx_kube *k, long long now);
 
 int sbx_kube_run(sbx_kube *k, long timeout_ms)
 {
-	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	return sbx_kube_run_fds(k, timeout_ms, NULL, 0);
+}
 
+int sbx_kube_run_fds(sbx_kube *k, long timeout_ms, struct pollfd *fds, size_t nfds)
+{
+	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	struct curl_waitfd wfds[64];
+
+	if (nfds > 64)
+		nfds = 64;
+	for (size_t i = 0; i < nfds; i++) {
+		wfds[i].fd = fds[i].fd;
+		wfds[i].events = (short)(((fds[i].events & POLLIN) ? CURL_WAIT_POLLIN : 0) |
+					 ((fds[i].events & POLLOUT) ? CURL_WAIT_POLLOUT : 0));
+		fds[i].revents = 0;
+	}
 	for (;;) {
 		int running = 0, left;
 		long long now, wait;
@@ -564,7 +579,7 @@ int sbx_kube_run(sbx_kube *k, long timeout_ms)
 		}
 		dispatch_watches(k);
 		now = now_ms();
-		if (!k->active && !k->pending && !k->watches)
+		if (!k->active && !k->pending && !k->watches && !nfds)
 			return 0;
 		if (now >= deadline)
 			break;
@@ -575,8 +590,21 @@ int sbx_kube_run(sbx_kube *k, long timeout_ms)
 		for (sbx_kube_watch *w = k->watches; w; w = w->next)
 			if ((w->state == W_WAIT_LIST || w->state == W_WAIT_WATCH) && w->wake - now < wait)
 				wait = w->wake > now ? w->wake - now : 0;
-		if (wait > 0)
-			curl_multi_poll(k->multi, NULL, 0, (int)(wait > 1000 ? 1000 : wait), NULL);
+		if (wait > 0) {
+			int ready = 0;
+
+			for (size_t i = 0; i < nfds; i++)
+				wfds[i].revents = 0;
+			curl_multi_poll(k->multi, nfds ? wfds : NULL, (unsigned)nfds,
+					(int)(wait > 1000 ? 1000 : wait), NULL);
+			for (size_t i = 0; i < nfds; i++) {
+				fds[i].revents = (short)(((wfds[i].revents & CURL_WAIT_POLLIN) ? POLLIN : 0) |
+							 ((wfds[i].revents & CURL_WAIT_POLLOUT) ? POLLOUT : 0));
+				ready |= fds[i].revents != 0;
+			}
+			if (ready)
+				break; /* the caller's descriptors need it */
+		}
 	}
 	{
 		int n = 0;

@@ -12,6 +12,7 @@
 #define SBX_KUBE_H
 
 #include <cjson/cJSON.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -72,6 +73,10 @@ int sbx_kube_start(sbx_kube *k, const sbx_kube_req *req, sbx_kube_done_fn done, 
  * and run the callbacks of what finished. Returns the number of requests
  * and watches still active, or a negative SBX_E* on a curl failure. */
 int sbx_kube_run(sbx_kube *k, long timeout_ms);
+
+/* sbx_kube_run that also waits on the caller's descriptors (an HTTP
+ * server's, say): returns early, with revents set, when one is ready. */
+int sbx_kube_run_fds(sbx_kube *k, long timeout_ms, struct pollfd *fds, size_t nfds);
 
 /* Requests sent so far, counted by method and HTTP status (for metrics and
  * tests). `status` 0 counts transport failures. */

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * List+watch per managed kind into one map; relists drop what was not seen;
+ * every change is reported with the sandbox it belongs to.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "diff.h"
+#include "error.h"
+#include "map.h"
+#include "render.h"
+
+struct watch {
+	cache *c;
+	const sbx_kind *kind;
+	sbx_kube_watch *w;
+	unsigned generation;   /* bumped by each list: entries older than it are gone */
+};
+
+struct entry {
+	cJSON *obj;
+	struct watch *from;
+	unsigned generation;
+};
+
+struct cache {
+	sbx_kube *k;
+	map *objects;          /* key -> struct entry */
+	struct watch *watches;
+	size_t nwatches;
+	cache_changed_fn fn;
+	void *payload;
+};
+
+static const char *label(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels"),
+		name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void free_entry(void *p)
+{
+	struct entry *e = p;
+
+	if (e) {
+		cJSON_Delete(e->obj);
+		free(e);
+	}
+}
+
+/* Keep what diffing and health read: drop bookkeeping that can be large. */
+static cJSON *trim(const cJSON *obj)
+{
+	cJSON *copy = cJSON_Duplicate(obj, 1), *meta = cJSON_GetObjectItemCaseSensitive(copy, "metadata");
+
+	cJSON_DeleteItemFromObjectCaseSensitive(meta, "managedFields");
+	cJSON_DeleteItemFromObjectCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(meta, "annotations"),
+		"kubectl.kubernetes.io/last-applied-configuration");
+	return copy;
+}
+
+static void on_upsert(const cJSON *obj, void *payload)
+{
+	struct watch *w = payload;
+	sbx_buf key = SBX_BUF_INIT;
+	struct entry *e, *old = NULL;
+	const char *name = label(obj, SBX_LABEL_NAME);
+
+	sbx_diff_key(&key, obj);
+	e = calloc(1, sizeof(*e));
+	if (!e || key.failed || !(e->obj = trim(obj))) {
+		free_entry(e);
+		sbx_buf_dispose(&key);
+		return;
+	}
+	e->from = w;
+	e->generation = w->generation;
+	if (map_put(w->c->objects, key.ptr, e, (void **)&old) < 0) {
+		free_entry(e);
+	} else {
+		free_entry(old);
+		if (name && w->c->fn)
+			w->c->fn(name, key.ptr, false, w->c->payload);
+	}
+	sbx_buf_dispose(&key);
+}
+
+static void on_remove(const cJSON *obj, void *payload)
+{
+	struct watch *w = payload;
+	sbx_buf key = SBX_BUF_INIT;
+	const char *name = label(obj, SBX_LABEL_NAME);
+	char *copy = name ? strdup(name) : NULL;
+
+	sbx_diff_key(&key, obj);
+	free_entry(map_del(w->c->objects, sbx_buf_cstr(&key)));
+	if (copy && w->c->fn)
+		w->c->fn(copy, key.ptr, true, w->c->payload);
+	free(copy);
+	sbx_buf_dispose(&key);
+}
+
+static void on_list_begin(void *payload)
+{
+	((struct watch *)payload)->generation++;
+}
+
+struct sweep {
+	struct watch *w;
+	char **gone;
+	size_t n, cap;
+};
+
+static void find_stale(const char *key, void *value, void *payload)
+{
+	struct sweep *s = payload;
+	struct entry *e = value;
+
+	if (e->from != s->w || e->generation == s->w->generation)
+		return;
+	if (s->n == s->cap) {
+		char **p = realloc(s->gone, (s->cap = s->cap ? s->cap * 2 : 16) * sizeof(*p));
+
+		if (!p)
+			return;
+		s->gone = p;
+	}
+	s->gone[s->n++] = strdup(key);
+}
+
+/* After a (re)list: whatever this kind had that the list did not show is
+ * gone, and its sandbox must hear of it. */
+static void on_list_done(void *payload)
+{
+	struct watch *w = payload;
+	struct sweep s = { w, NULL, 0, 0 };
+
+	map_each(w->c->objects, find_stale, &s);
+	for (size_t i = 0; i < s.n; i++) {
+		struct entry *e = s.gone[i] ? map_del(w->c->objects, s.gone[i]) : NULL;
+		const char *name = e ? label(e->obj, SBX_LABEL_NAME) : NULL;
+
+		if (name && w->c->fn)
+			w->c->fn(name, s.gone[i], true, w->c->payload);
+		free_entry(e);
+		free(s.gone[i]);
+	}
+	free(s.gone);
+}
+
+int cache_new(cache **out, sbx_kube *k, cache_changed_fn fn, void *payload)
+{
+	static const char *const kinds[][2] = {
+		{ "v1", "Namespace" }, { "v1", "ResourceQuota" }, { "v1", "LimitRange" },
+		{ "rbac.authorization.k8s.io/v1", "Role" }, { "rbac.authorization.k8s.io/v1", "RoleBinding" },
+		{ "v1", "Secret" }, { "v1", "ConfigMap" }, { "v1", "ServiceAccount" },
+		{ "networking.k8s.io/v1", "NetworkPolicy" }, { "v1", "PersistentVolumeClaim" },
+		{ "apps/v1", "Deployment" }, { "v1", "Service" }, { "sandbox.dev/v1alpha1", "Sandbox" },
+	};
+	sbx_kube_watch_handlers h = { on_list_begin, on_list_done, on_upsert, on_remove };
+	size_t n = sizeof(kinds) / sizeof(kinds[0]);
+	cache *c = calloc(1, sizeof(*c));
+	int r = 0;
+
+	if (!c || !(c->objects = map_new()) || !(c->watches = calloc(n, sizeof(*c->watches)))) {
+		cache_free(c);
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
+	}
+	c->k = k;
+	c->fn = fn;
+	c->payload = payload;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		struct watch *w = &c->watches[i];
+
+		w->c = c;
+		w->kind = sbx_kind_find(kinds[i][0], kinds[i][1]);
+		r = sbx_kube_watch_start(&w->w, k, w->kind, NULL,
+					 SBX_LABEL_MANAGED_BY "=" SBX_MANAGER, &h, w);
+		c->nwatches++;
+	}
+	if (r < 0) {
+		cache_free(c);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+
+bool cache_synced(const cache *c)
+{
+	for (size_t i = 0; i < c->nwatches; i++)
+		if (!sbx_kube_watch_synced(c->watches[i].w))
+			return false;
+	return true;
+}
+
+const cJSON *cache_get(const cache *c, const char *key)
+{
+	struct entry *e = map_get(c->objects, key);
+
+	return e ? e->obj : NULL;
+}
+
+struct each {
+	const char *sandbox;
+	void (*fn)(const char *key, const cJSON *obj, void *payload);
+	void *payload;
+};
+
+static void visit(const char *key, void *value, void *payload)
+{
+	struct each *e = payload;
+	struct entry *en = value;
+	const char *name = label(en->obj, SBX_LABEL_NAME);
+
+	if (name && strcmp(name, e->sandbox) == 0)
+		e->fn(key, en->obj, e->payload);
+}
+
+void cache_each(const cache *c, const char *sandbox,
+		void (*fn)(const char *key, const cJSON *obj, void *payload), void *payload)
+{
+	struct each e = { sandbox, fn, payload };
+
+	map_each(c->objects, visit, &e);
+}
+
+struct prefixed {
+	const char *prefix;
+	size_t len;
+	void (*fn)(const char *key, const cJSON *obj, void *payload);
+	void *payload;
+};
+
+static void visit_prefix(const char *key, void *value, void *payload)
+{
+	struct prefixed *p = payload;
+
+	if (!strncmp(key, p->prefix, p->len))
+		p->fn(key, ((struct entry *)value)->obj, p->payload);
+}
+
+void cache_each_prefix(const cache *c, const char *prefix,
+		       void (*fn)(const char *key, const cJSON *obj, void *payload), void *payload)
+{
+	struct prefixed p = { prefix, strlen(prefix), fn, payload };
+
+	map_each(c->objects, visit_prefix, &p);
+}
+
+size_t cache_count(const cache *c)
+{
+	return map_count(c->objects);
+}
+
+unsigned cache_relists(const cache *c)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < c->nwatches; i++)
+		n += sbx_kube_watch_relists(c->watches[i].w);
+	return n;
+}
+
+void cache_free(cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nwatches; i++)
+		sbx_kube_watch_stop(c->watches[i].w);
+	free(c->watches);
+	map_free(c->objects, free_entry);
+	free(c);
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Leader election on a coordination.k8s.io Lease: take it when it is free
+ * or expired, renew it every couple of seconds, write nothing unless held.
+ * Optimistic concurrency (resourceVersion) settles races.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "controller.h"
+#include "error.h"
+#include "log.h"
+
+#define LEASE_NAME "sandbox-controller"
+#define LEASE_SECONDS 15
+#define RENEW_MS 2000
+
+static void micro_time(char out[40], long long wall_ms)
+{
+	time_t t = (time_t)(wall_ms / 1000);
+	struct tm tm;
+	char base[24];
+
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 40, "%s.%06lldZ", base, (wall_ms % 1000) * 1000);
+}
+
+static long long parse_time_ms(const char *s)
+{
+	struct tm tm = { 0 };
+	const char *rest = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	long long ms = 0;
+
+	if (!rest)
+		return 0;
+	if (*rest == '.') {
+		int digits = 0;
+
+		for (rest++; *rest >= '0' && *rest <= '9'; rest++, digits++)
+			if (digits < 3)
+				ms = ms * 10 + (*rest - '0');
+		while (digits++ < 3)
+			ms *= 10;
+	}
+	return (long long)timegm(&tm) * 1000 + ms;
+}
+
+static cJSON *lease_object(controller *c, const cJSON *live, long long now)
+{
+	cJSON *l = live ? cJSON_Duplicate(live, 1) : cJSON_CreateObject(), *spec;
+	char ts[40];
+
+	micro_time(ts, now);
+	if (!live) {
+		cJSON *meta = cJSON_AddObjectToObject(l, "metadata");
+
+		cJSON_AddStringToObject(meta, "name", LEASE_NAME);
+		cJSON_AddStringToObject(meta, "namespace", c->o.lease_namespace);
+	}
+	cJSON_DeleteItemFromObject(l, "apiVersion");
+	cJSON_DeleteItemFromObject(l, "kind");
+	cJSON_AddStringToObject(l, "apiVersion", "coordination.k8s.io/v1");
+	cJSON_AddStringToObject(l, "kind", "Lease");
+	cJSON_DeleteItemFromObject(l, "spec");
+	spec = cJSON_AddObjectToObject(l, "spec");
+	cJSON_AddStringToObject(spec, "holderIdentity", c->o.identity);
+	cJSON_AddNumberToObject(spec, "leaseDurationSeconds", LEASE_SECONDS);
+	cJSON_AddStringToObject(spec, "renewTime", ts);
+	if (!live || !c->leader)
+		cJSON_AddStringToObject(spec, "acquireTime", ts);
+	else if (cJSON_GetObjectItem(cJSON_GetObjectItem(live, "spec"), "acquireTime"))
+		cJSON_AddItemToObject(spec, "acquireTime", cJSON_Duplicate(cJSON_GetObjectItem(
+			cJSON_GetObjectItem(live, "spec"), "acquireTime"), 1));
+	return l;
+}
+
+static int put_lease(controller *c, const cJSON *lease)
+{
+	const sbx_kind *k = sbx_kind_find("coordination.k8s.io/v1", "Lease");
+	sbx_buf path = SBX_BUF_INIT;
+	sbx_kube_apply_options o = SBX_KUBE_APPLY_OPTIONS_INIT;
+	int r;
+
+	(void)o;
+	sbx_kube_path(&path, k, c->o.lease_namespace, LEASE_NAME, NULL);
+	sbx_buf_dispose(&path);
+	/* an update with the live resourceVersion: a racing writer gets a conflict */
+	{
+		char *body = cJSON_PrintUnformatted(lease);
+		cJSON *out = NULL;
+
+		r = body ? sbx_kube_patch(c->kube, &out, k, c->o.lease_namespace, LEASE_NAME, NULL, body)
+			 : SBX_ENOMEM;
+		cJSON_Delete(out);
+		free(body);
+	}
+	return r;
+}
+
+void leader_tick(controller *c, long long now_ms)
+{
+	const sbx_kind *k = sbx_kind_find("coordination.k8s.io/v1", "Lease");
+	long long wall = controller_wall_ms();
+	cJSON *live = NULL, *want = NULL;
+	const cJSON *spec;
+	const char *holder;
+	bool was = c->leader;
+	int r;
+
+	if (!c->o.leader_elect) {
+		c->leader = true;
+		return;
+	}
+	if (now_ms < c->lease_renew_at)
+		return;
+	c->lease_renew_at = now_ms + RENEW_MS;
+	r = sbx_kube_get(c->kube, &live, k, c->o.lease_namespace, LEASE_NAME);
+	if (r == SBX_ENOTFOUND) {
+		want = lease_object(c, NULL, wall);
+		c->leader = sbx_kube_create(c->kube, NULL, want) == 0;
+		goto done;
+	}
+	if (r < 0) {
+		/* cannot tell: a leader that cannot renew must stop writing */
+		c->leader = false;
+		goto done;
+	}
+	spec = cJSON_GetObjectItem(live, "spec");
+	holder = cJSON_IsString(cJSON_GetObjectItem(spec, "holderIdentity"))
+			 ? cJSON_GetObjectItem(spec, "holderIdentity")->valuestring : "";
+	if (strcmp(holder, c->o.identity) != 0 && *holder) {
+		long long renewed = parse_time_ms(cJSON_IsString(cJSON_GetObjectItem(spec, "renewTime"))
+						  ? cJSON_GetObjectItem(spec, "renewTime")->valuestring : NULL);
+		const cJSON *dur = cJSON_GetObjectItem(spec, "leaseDurationSeconds");
+
+		if (renewed + (cJSON_IsNumber(dur) ? (long long)dur->valuedouble : LEASE_SECONDS) * 1000 > wall) {
+			c->leader = false; /* someone else holds a live lease */
+			goto done;
+		}
+	}
+	want = lease_object(c, live, wall);
+	c->leader = put_lease(c, want) == 0;
+done:
+	if (c->leader != was)
+		log_info(NULL, c->leader ? "became the leader (Lease %s/%s)" : "not the leader (Lease %s/%s)",
+			 c->o.lease_namespace, LEASE_NAME);
+	cJSON_Delete(live);
+	cJSON_Delete(want);
+}
+
+void leader_release(controller *c)
+{
+	const sbx_kind *k = sbx_kind_find("coordination.k8s.io/v1", "Lease");
+
+	if (!c->o.leader_elect || !c->leader)
+		return;
+	/* an empty holder lets the next replica take over without waiting */
+	sbx_kube_patch(c->kube, NULL, k, c->o.lease_namespace, LEASE_NAME, NULL,
+		       "{\"spec\":{\"holderIdentity\":\"\"}}");
+	c->leader = false;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Git access on libgit2 for the controller and the CLI: a local mirror of
+ * one branch of a remote (file://, ssh:// with a key and known_hosts,
+ * https:// with a token), a cheap "did the branch move?" check, reading a
+ * revision's files straight from the tree (no checkout), and a tree diff
+ * that names what changed.
+ */
+#ifndef SBX_GIT_H
+#define SBX_GIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+#include "render.h"
+
+#define SBX_GIT_OID_HEX 41   /* 40 hex digits and a NUL */
+
+typedef struct sbx_git sbx_git;
+
+typedef struct sbx_git_options {
+	const char *url;              /* file:///..., ssh://user@host:port/path, https://... */
+	const char *branch;           /* default "main" */
+	const char *mirror_dir;       /* local bare mirror, created when missing */
+	const char *ssh_key;          /* private key file for ssh:// (NULL: ssh-agent) */
+	const char *known_hosts;      /* required for ssh://: the server key is verified against it */
+	const char *token_file;       /* https://: a token, sent as the password (re-read each fetch) */
+	size_t max_blob;              /* largest file read; default 256 KiB */
+} sbx_git_options;
+
+#define SBX_GIT_OPTIONS_INIT { NULL, "main", NULL, NULL, NULL, NULL, 256 * 1024 }
+
+/* Open (creating when missing) the mirror for opts->url. Does no network
+ * I/O. Returns 0 and *out (caller must sbx_git_free), or a negative SBX_E*
+ * with the reason in sbx_error_last() (never a token). */
+int sbx_git_open(sbx_git **out, const sbx_git_options *opts);
+
+/* Ask the remote where the branch points (one ls-remote round trip, no
+ * objects) and write its commit id into `oid` (hex). Returns 0, or
+ * SBX_ETRANSPORT / SBX_ENOTFOUND (no such branch) / SBX_EINVAL (host key
+ * mismatch, bad credentials) with the reason. */
+int sbx_git_remote_head(sbx_git *g, char oid[SBX_GIT_OID_HEX]);
+
+/* Fetch the branch into the mirror and write the fetched commit id into
+ * `oid`. A failed or partial fetch leaves the mirror's previous revision
+ * usable. */
+int sbx_git_fetch(sbx_git *g, char oid[SBX_GIT_OID_HEX]);
+
+/* The files of one revision, read from its tree. */
+typedef struct sbx_git_files {
+	sbx_file *policy;             /* templates/policy.yaml, or NULL when absent */
+	sbx_file *templates;          /* templates/ *.yaml except the policy, sorted */
+	size_t ntemplates;
+	sbx_file *sandboxes;          /* sandboxes/ *.yaml, sorted */
+	size_t nsandboxes;
+	char commit[SBX_GIT_OID_HEX];
+	char *subject;                /* first line of the commit message */
+	long long commit_time;        /* committer time, seconds since the epoch */
+} sbx_git_files;
+
+/* Read templates/ and sandboxes/ of commit `oid` (hex) from the mirror.
+ * Symbolic links, submodules, non-.yaml files (*.yml is reported) and blobs
+ * over max_blob are refused per file with a located error in diags (the
+ * rest is still read). Paths are relative to the repository root. Returns
+ * 0 and fills *out (caller must sbx_git_files_dispose), or a negative
+ * SBX_E* when the revision cannot be read at all. */
+int sbx_git_read(sbx_git_files *out, sbx_git *g, const char *oid, sbx_diags *diags);
+
+void sbx_git_files_dispose(sbx_git_files *f);
+
+/* What changed between two revisions (from may be NULL: everything).
+ * `all` is set when anything under templates/ changed (every sandbox is
+ * affected); `names` lists the sandboxes whose file was added, modified or
+ * removed (file name without .yaml), sorted and unique. Caller must
+ * sbx_git_changes_dispose. */
+typedef struct sbx_git_changes {
+	bool all;
+	char **names;
+	size_t count;
+} sbx_git_changes;
+
+int sbx_git_diff(sbx_git_changes *out, sbx_git *g, const char *from_oid, const char *to_oid);
+
+void sbx_git_changes_dispose(sbx_git_changes *c);
+
+/* Counters for metrics and tests: remote head checks and fetches made. */
+void sbx_git_stats(const sbx_git *g, unsigned long *head_checks, unsigned long *fetches);
+
+/* Free. NULL-safe. */
+void sbx_git_free(sbx_git *g);
+
+#endif
