@@ -14,8 +14,17 @@
 #include <time.h>
 
 #include "controller.h"
+#include "diff.h"
 #include "error.h"
 #include "log.h"
+
+bool controller_owns(const controller *c, const cJSON *obj)
+{
+	const char *id = sbx_diff_tracking_id(obj);
+	size_t n = strlen(c->o.instance);
+
+	return id && strncmp(id, c->o.instance, n) == 0 && id[n] == ':';
+}
 
 long long controller_now_ms(void)
 {
@@ -238,18 +247,27 @@ static void on_change(const char *sandbox, const char *key, bool removed, void *
 		workqueue_add(c->queue, sandbox, controller_now_ms());
 }
 
+struct known {
+	controller *c;
+	struct names *out;
+};
+
 static void add_known(const char *key, const cJSON *obj, void *payload)
 {
+	struct known *k = payload;
 	const cJSON *n = cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "name");
 
 	(void)key;
-	if (cJSON_IsString(n))
-		names_add(payload, n->valuestring);
+	if (cJSON_IsString(n) && controller_owns(k->c, obj))
+		names_add(k->out, n->valuestring);
 }
 
+/* Every sandbox this controller has a Sandbox object for. */
 static void known_sandboxes(controller *c, struct names *out)
 {
-	cache_each_prefix(c->cache, "sandbox.dev/Sandbox//", add_known, out);
+	struct known k = { c, out };
+
+	cache_each_prefix(c->cache, "sandbox.dev/Sandbox//", add_known, &k);
 }
 
 /* ---- http ------------------------------------------------------------ */
@@ -262,7 +280,8 @@ static void tally(const char *key, const cJSON *obj, void *payload)
 	const char *v[2] = { cJSON_IsString(sync) ? sync->valuestring : "Unknown",
 			     cJSON_IsString(health) ? health->valuestring : "Unknown" };
 	(void)key;
-	metric_inc(c->mt.sandboxes, v, 1);
+	if (controller_owns(c, obj))
+		metric_inc(c->mt.sandboxes, v, 1);
 }
 
 static void h_metrics(sbx_buf *out, void *payload)

@@ -127,6 +127,9 @@ void leader_tick(controller *c, long long now_ms);
 /* Give the Lease up (on shutdown). */
 void leader_release(controller *c);
 
+/* Whether obj carries this controller's tracking id. */
+bool controller_owns(const controller *c, const cJSON *obj);
+
 long long controller_now_ms(void);     /* monotonic */
 long long controller_wall_ms(void);    /* wall clock */
 void controller_timestamp(char out[32], long long wall_ms);   /* RFC 3339 */

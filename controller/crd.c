@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "controller.h"
+#include "diff.h"
 #include "error.h"
 #include "log.h"
 #include "render.h"
@@ -108,10 +109,21 @@ int crd_install(controller *c)
 
 	ao.force = true;
 	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
-		if (!objs[i])
+		const cJSON *name = cJSON_GetObjectItem(cJSON_GetObjectItem(objs[i], "metadata"), "name");
+		cJSON *live = NULL;
+
+		if (!objs[i]) {
 			r = sbx_error_set(SBX_ENOMEM, "out of memory");
-		else if (r == 0)
-			r = sbx_kube_apply(c->kube, NULL, objs[i], &ao);
+		} else if (r == 0) {
+			/* already in place: no write, so a restart is a read-only affair */
+			const sbx_kind *k = sbx_kind_find(cJSON_GetObjectItem(objs[i], "apiVersion")->valuestring,
+							  cJSON_GetObjectItem(objs[i], "kind")->valuestring);
+
+			if (sbx_kube_get(c->kube, &live, k, NULL, name->valuestring) < 0 ||
+			    !sbx_diff_subset(objs[i], live, NULL))
+				r = sbx_kube_apply(c->kube, NULL, objs[i], &ao);
+			cJSON_Delete(live);
+		}
 		cJSON_Delete(objs[i]);
 	}
 	if (r == 0)

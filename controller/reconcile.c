@@ -39,6 +39,7 @@ struct rec {
 	sbx_buf failure;          /* first failure */
 	int failed;               /* an API call failed (retry with backoff) */
 	int drifted;              /* applies to objects that already existed */
+	long requeue_ms;          /* look again after this long (0: only on events) */
 	bool suspended;
 	const char *size;
 	const char *owner;
@@ -61,10 +62,7 @@ static const sbx_kind *kind_of(const cJSON *o)
 
 static bool ours(const controller *c, const cJSON *live)
 {
-	const char *id = sbx_diff_tracking_id(live);
-	size_t n = strlen(c->o.instance);
-
-	return id && strncmp(id, c->o.instance, n) == 0 && id[n] == ':';
+	return controller_owns(c, live);
 }
 
 static void fail(struct rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -219,7 +217,7 @@ static void write_status(struct rec *r, struct status *s)
 		cJSON_AddItemToObject(st, "problems", cJSON_Duplicate(s->problems, 1));
 	if (s->objects)
 		cJSON_AddItemToObject(st, "objects", cJSON_Duplicate(s->objects, 1));
-	ssh = cJSON_AddObjectToObject(st, "ssh");
+	ssh = cJSON_CreateObject();
 	if (c->repo && c->repo->policy && *c->repo->policy->ssh_endpoint)
 		cJSON_AddStringToObject(ssh, "endpoint", c->repo->policy->ssh_endpoint);
 	else if (r->ns) {
@@ -231,6 +229,11 @@ static void write_status(struct rec *r, struct status *s)
 	}
 	if (s->fingerprint.len)
 		cJSON_AddStringToObject(ssh, "hostKeyFingerprint", sbx_buf_cstr(&s->fingerprint));
+	/* an empty object would be sent as null, which the schema refuses */
+	if (ssh->child)
+		cJSON_AddItemToObject(st, "ssh", ssh);
+	else
+		cJSON_Delete(ssh);
 	tl = cJSON_AddObjectToObject(st, "timeline");
 	{
 		char committed[32];
@@ -551,15 +554,16 @@ static void next_phase(struct rec *r)
 	for (;;) {
 		switch (r->phase) {
 		case P_CHECK:
-			if (r->failed || cJSON_GetArraySize(r->conflicts))
+			if (r->failed)
 				goto report;
+			/* the Sandbox first: it carries the status, even of a conflict */
 			r->phase = P_APPLY;
 			r->wave = -1;
 			if (start_wave(r))
 				return;
 			continue;
 		case P_APPLY:
-			if (r->failed)
+			if (r->failed || cJSON_GetArraySize(r->conflicts))
 				goto report;
 			while (r->wave < 3) {
 				r->wave++;
@@ -713,8 +717,10 @@ static long pending_delete(struct rec *r)
 	struct status s;
 	char ts[32];
 
-	if (!cr)
+	if (!cr) {
+		finish(r); /* nothing of it is left */
 		return 0;
+	}
 	if (ns) {
 		sbx_buf_printf(&key, "apps/Deployment/%s/sandbox", ns);
 		dep = cache_get(c->cache, sbx_buf_cstr(&key));
@@ -744,19 +750,20 @@ static long pending_delete(struct rec *r)
 					 "{\"spec\":{\"replicas\":0}}", scale_done, r) < 0)
 			r->pending--;
 	}
+	r->requeue_ms = (long)(grace - (now - start) + 1000);
 	status_init(&s);
 	controller_timestamp(ts, start);
 	s.sync = "PendingDelete";
 	s.health = SBX_HEALTH_SUSPENDED;
 	s.pending_since = ts;
+	free(r->ns);
 	r->ns = ns ? strdup(ns) : NULL;
 	sbx_buf_printf(&s.message, "sandboxes/%s.yaml was removed: the workload is stopped and the "
 		       "namespace and volume are kept until %lld s after %s; restore the file to get "
 		       "the sandbox back with its data", r->name, grace / 1000, ts);
-	r->pending++; /* held until the status is written */
 	write_status(r, &s);
 	status_dispose(&s);
-	return (long)(grace - (now - start) + 1000);
+	return 0;
 }
 
 static void status_only(struct rec *r, const char *sync, const char *message, cJSON *problems)
@@ -768,7 +775,6 @@ static void status_only(struct rec *r, const char *sync, const char *message, cJ
 	s.health = SBX_HEALTH_MISSING;
 	s.problems = problems;
 	sbx_buf_puts(&s.message, message);
-	r->pending++;
 	write_status(r, &s);
 	status_dispose(&s);
 }
@@ -783,9 +789,7 @@ static void finish(struct rec *r)
 	double secs;
 
 	if (r->pending > 0)
-		r->pending--; /* the hold taken by status_only / pending_delete */
-	if (r->pending > 0)
-		return;
+		return; /* the last request to finish comes back here */
 	secs = (double)(controller_now_ms() - r->started) / 1000.0;
 	metric_observe(c->mt.reconcile_seconds, (const char *const[]){ r->failed ? "error" : "ok" }, secs);
 	metric_inc(c->mt.reconciles, (const char *const[]){ r->failed ? "error" : "ok" }, 1);
@@ -807,8 +811,7 @@ static void finish(struct rec *r)
 
 static long requeue_of(struct rec *r)
 {
-	(void)r;
-	return 0;
+	return r->requeue_ms;
 }
 
 void reconcile_start(controller *c, const char *name)
@@ -838,9 +841,9 @@ void reconcile_start(controller *c, const char *name)
 	}
 	spec = sbx_repo_find(c->repo, name);
 	if (spec) {
-		plan(r, spec);
-		r->pending++; /* hold while starting the checks */
 		r->phase = P_CHECK;
+		r->pending++; /* hold: the checks must not finish the phase while they start */
+		plan(r, spec);
 		if (--r->pending == 0)
 			next_phase(r);
 		return;
@@ -885,11 +888,5 @@ void reconcile_start(controller *c, const char *name)
 		status_only(r, "PruneBlocked", c->prune_reason, NULL);
 		return;
 	}
-	r->pending++;
-	{
-		long after = pending_delete(r);
-
-		(void)after;
-	}
-	finish(r);
+	pending_delete(r);
 }
