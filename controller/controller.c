@@ -454,11 +454,35 @@ int controller_init(controller *c, const controller_options *o)
 	return cache_new(&c->cache, c->kube, on_change, c);
 }
 
+struct settle {
+	controller *c;
+	bool settled;
+};
+
+static void check_settled(const char *key, const cJSON *obj, void *payload)
+{
+	struct settle *s = payload;
+	const cJSON *h = cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "status"), "health");
+
+	(void)key;
+	if (controller_owns(s->c, obj) && (!cJSON_IsString(h) || !strcmp(h->valuestring, "Progressing") ||
+					   !strcmp(h->valuestring, "Missing")))
+		s->settled = false;
+}
+
+/* --once: every sandbox has a status that is not still on its way. */
+static bool settled(controller *c)
+{
+	struct settle s = { c, true };
+
+	cache_each_prefix(c->cache, "sandbox.dev/Sandbox//", check_settled, &s);
+	return s.settled;
+}
+
 int controller_run(controller *c)
 {
 	struct pollfd fds[64];
-	long long now;
-	bool done_once = false;
+	long long now, idle_since = 0;
 
 	while (!c->stop) {
 		size_t nfds = 0;
@@ -477,9 +501,14 @@ int controller_run(controller *c)
 		       (key = workqueue_get(c->queue, controller_now_ms())))
 			reconcile_start(c, key);
 		if (c->o.once && c->synced_once && !c->inflight && !workqueue_depth(c->queue)) {
-			if (done_once)
+			/* done when every sandbox settled (rollouts finish a moment
+			 * after the apply), or after two minutes of waiting */
+			if (!idle_since)
+				idle_since = now;
+			if ((settled(c) && now - idle_since >= 500) || now - idle_since > 120000)
 				break;
-			done_once = true; /* one more round: let the last status events settle */
+		} else {
+			idle_since = 0;
 		}
 		q = workqueue_next_ms(c->queue, controller_now_ms());
 		if (q >= 0 && q < timeout)
