@@ -410,9 +410,10 @@ int controller_init(controller *c, const controller_options *o)
 	memset(c, 0, sizeof(*c));
 	c->o = *o;
 	c->removed = map_new();
+	c->applied = map_new();
 	c->queue = workqueue_new(NULL);
 	c->m = metrics_new();
-	if (!c->removed || !c->queue || !c->m)
+	if (!c->removed || !c->applied || !c->queue || !c->m)
 		return sbx_error_set(SBX_ENOMEM, "out of memory");
 	add_metrics(c);
 	ko.paths = o->kubeconfig;
@@ -420,7 +421,15 @@ int controller_init(controller *c, const controller_options *o)
 	r = o->in_cluster ? sbx_kubeconfig_in_cluster(&c->kcfg, NULL) : sbx_kubeconfig_load(&c->kcfg, &ko);
 	if (r < 0)
 		return r;
-	r = sbx_kube_new(&c->kube, c->kcfg, NULL);
+	{
+		sbx_kube_options kopt = SBX_KUBE_OPTIONS_INIT;
+
+		if (o->kube_qps > 0) {
+			kopt.qps = o->kube_qps;
+			kopt.burst = (int)(o->kube_qps * 2);
+		}
+		r = sbx_kube_new(&c->kube, c->kcfg, &kopt);
+	}
 	if (r < 0)
 		return r;
 	sbx_buf_printf(&mirror, "%s/mirror.git", o->state_dir);
@@ -502,15 +511,23 @@ int controller_run(controller *c)
 			reconcile_start(c, key);
 		if (c->o.once && c->synced_once && !c->inflight && !workqueue_depth(c->queue)) {
 			/* done when every sandbox settled (rollouts finish a moment
-			 * after the apply), or after two minutes of waiting */
+			 * after the apply), or after --settle-timeout */
 			if (!idle_since)
 				idle_since = now;
-			if ((settled(c) && now - idle_since >= 500) || now - idle_since > 120000)
+			if (now - idle_since >= c->o.settle_ms ||
+			    (settled(c) && now - idle_since >= 500))
 				break;
 		} else {
 			idle_since = 0;
 		}
-		q = workqueue_next_ms(c->queue, controller_now_ms());
+		/* --settle-timeout 0: done once every sandbox was applied, even
+		 * while rollouts keep updating statuses */
+		if (c->o.once && !c->o.settle_ms && c->synced_once && c->repo && !c->inflight &&
+		    map_count(c->applied) >= c->files.nsandboxes)
+			break;
+		/* with every worker busy, a ready key must wait for a reconcile to
+		 * finish, which the client's poll notices: no need to wake early */
+		q = c->inflight < c->o.workers ? workqueue_next_ms(c->queue, controller_now_ms()) : -1;
 		if (q >= 0 && q < timeout)
 			timeout = q;
 		if (c->next_poll - now < timeout)
@@ -525,7 +542,10 @@ int controller_run(controller *c)
 	for (int i = 0; i < 300 && c->inflight; i++)
 		sbx_kube_run(c->kube, 100);
 	leader_release(c);
-	log_info(NULL, "stopped");
+	log_info(NULL, "stopped: API requests GET %lu, PATCH %lu, POST %lu, PUT %lu, DELETE %lu",
+		 sbx_kube_request_count(c->kube, "GET", -1), sbx_kube_request_count(c->kube, "PATCH", -1),
+		 sbx_kube_request_count(c->kube, "POST", -1), sbx_kube_request_count(c->kube, "PUT", -1),
+		 sbx_kube_request_count(c->kube, "DELETE", -1));
 	return 0;
 }
 
@@ -542,6 +562,7 @@ void controller_dispose(controller *c)
 	workqueue_free(c->queue);
 	metrics_free(c->m);
 	map_free(c->removed, NULL);
+	map_free(c->applied, NULL);
 	free(c->source_error);
 	free(c->prune_reason);
 	if (c->webhook_secret) {

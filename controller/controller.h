@@ -39,6 +39,8 @@ typedef struct controller_options {
 	bool leader_elect;
 	int workers;                  /* reconciles in flight at once */
 	bool once;                    /* sync once, report, exit */
+	long settle_ms;               /* with once: how long to wait for rollouts */
+	double kube_qps;              /* client-side rate limit */
 } controller_options;
 
 typedef struct controller controller;
@@ -89,6 +91,7 @@ struct controller {
 
 	/* reconcile */
 	int inflight;
+	map *applied;                 /* sandboxes reconciled successfully at least once */
 	bool synced_once;
 	volatile sig_atomic_t stop;
 };

@@ -50,6 +50,8 @@ static const struct flag flags[] = {
 	{ "identity", "SANDBOX_IDENTITY", "NAME", "this replica's name in the Lease (default: hostname-pid)" },
 	{ "workers", "SANDBOX_WORKERS", "N", "sandboxes reconciled at once (default 16)" },
 	{ "once", "SANDBOX_ONCE", NULL, "sync once and exit (for scripts and benchmarks)" },
+	{ "settle-timeout", "SANDBOX_SETTLE_TIMEOUT", "SECONDS", "with --once: wait up to this long for rollouts to finish (default 120; 0: exit once every sandbox was applied)" },
+	{ "kube-qps", "SANDBOX_KUBE_QPS", "N", "API requests per second (default 100; burst twice that)" },
 	{ "print-crd", NULL, NULL, "print the Sandbox CustomResourceDefinition and exit" },
 	{ "version", NULL, NULL, "print the version and exit" },
 	{ "help", NULL, NULL, "show this help" },
@@ -194,6 +196,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	o.once = FLAG(17) && truthy(FLAG(17));
+	v = FLAG(19);
+	o.kube_qps = v ? strtod(v, &end) : 100;
+	if (v && (*end || o.kube_qps <= 0)) {
+		fprintf(stderr, "sandbox-controller: error: --kube-qps '%s' must be a positive number\n", v);
+		return 2;
+	}
+	v = FLAG(18);
+	o.settle_ms = v ? strtol(v, &end, 10) * 1000 : 120000;
+	if (v && (*end || o.settle_ms < 0)) {
+		fprintf(stderr, "sandbox-controller: error: --settle-timeout '%s' must be a number of seconds\n", v);
+		return 2;
+	}
 #undef FLAG
 	if (!o.repo_url) {
 		fprintf(stderr, "sandbox-controller: error: --repo is required (or SANDBOX_REPO)\n");

@@ -797,6 +797,8 @@ static void finish(struct rec *r)
 		log_warn(r->name, "reconcile failed: %s", sbx_buf_cstr(&r->failure));
 	else if (r->writes)
 		log_info(r->name, "reconciled with %d write(s) in %.3f s", r->writes, secs);
+	if (!r->failed)
+		map_put(c->applied, r->name, "", NULL);
 	workqueue_done(c->queue, r->name, r->failed, r->failed ? 0 : requeue_of(r), controller_now_ms());
 	c->inflight--;
 	free(r->name);

@@ -183,7 +183,8 @@ const char *workqueue_get(workqueue *q, long long now_ms)
 		struct promote p = { q, now_ms, NULL, 0, 0 };
 
 		map_each(q->items, collect_due, &p);
-		qsort(p.ready, p.n, sizeof(*p.ready), cmp_due);
+		if (p.n)
+			qsort(p.ready, p.n, sizeof(*p.ready), cmp_due);
 		for (size_t i = 0; i < p.n; i++) {
 			p.ready[i]->due = 0;
 			q->delayed--;
@@ -257,9 +258,13 @@ long workqueue_next_ms(const workqueue *q, long long now_ms)
 	struct next n = { now_ms, -1 };
 
 	if (q->head != q->tail) {
-		if (q->tokens >= 1.0)
+		/* the tokens as they will be now, not as the last get left them */
+		double tokens = q->tokens + (q->refilled < 0 ? q->o.burst :
+					     (double)(now_ms - q->refilled) * q->o.qps / 1000.0);
+
+		if (tokens >= 1.0)
 			return 0;
-		return (long)((1.0 - q->tokens) * 1000.0 / q->o.qps) + 1;
+		return (long)((1.0 - tokens) * 1000.0 / q->o.qps) + 1;
 	}
 	if (!q->delayed)
 		return -1;

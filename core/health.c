@@ -44,7 +44,9 @@ static const char *cstr(const cJSON *c, const char *key)
 static sbx_health deployment(const cJSON *d, sbx_buf *why)
 {
 	const cJSON *fail = condition(d, "ReplicaFailure"), *prog = condition(d, "Progressing");
-	double want = num(at(d, "spec", "replicas")), avail = num(at(d, "status", "availableReplicas"));
+	const cJSON *replicas = at(d, "spec", "replicas");
+	/* absent means 1, as the API server defaults it */
+	double want = replicas ? num(replicas) : 1, avail = num(at(d, "status", "availableReplicas"));
 
 	if (fail && strcmp(cstr(fail, "status"), "True") == 0) {
 		sbx_buf_printf(why, "%s: %s", cstr(fail, "reason"), cstr(fail, "message"));
@@ -62,7 +64,11 @@ static sbx_health deployment(const cJSON *d, sbx_buf *why)
 		sbx_buf_puts(why, "scaled to zero");
 		return SBX_HEALTH_SUSPENDED;
 	}
-	if (avail < want || num(at(d, "status", "updatedReplicas")) < want) {
+	if (num(at(d, "status", "updatedReplicas")) < want) {
+		sbx_buf_printf(why, "%.0f of %.0f replicas updated", num(at(d, "status", "updatedReplicas")), want);
+		return SBX_HEALTH_PROGRESSING;
+	}
+	if (avail < want) {
 		sbx_buf_printf(why, "%.0f of %.0f replicas available", avail, want);
 		return SBX_HEALTH_PROGRESSING;
 	}
@@ -95,7 +101,7 @@ static sbx_health claim(const cJSON *pvc, sbx_buf *why)
 	return SBX_HEALTH_HEALTHY;
 }
 
-sbx_health sbx_health_of(const cJSON *live, sbx_buf *why)
+static sbx_health assess(const cJSON *live, sbx_buf *why)
 {
 	const cJSON *kind = at(live, "kind", NULL);
 
@@ -112,6 +118,15 @@ sbx_health sbx_health_of(const cJSON *live, sbx_buf *why)
 	if (strcmp(kind->valuestring, "PersistentVolumeClaim") == 0)
 		return claim(live, why);
 	return SBX_HEALTH_HEALTHY;
+}
+
+sbx_health sbx_health_of(const cJSON *live, sbx_buf *why)
+{
+	sbx_buf scratch = SBX_BUF_INIT;
+	sbx_health h = assess(live, why ? why : &scratch);
+
+	sbx_buf_dispose(&scratch);
+	return h;
 }
 
 const char *sbx_health_name(sbx_health h)

@@ -20,8 +20,8 @@ typedef enum sbx_health {
 } sbx_health;
 
 /* The health of one live object (NULL: Missing). A reason for people is
- * appended to why when it is not Healthy (and for notes such as a pending
- * volume expansion). */
+ * appended to why (may be NULL) when it is not Healthy, and for notes such
+ * as a pending volume expansion. */
 sbx_health sbx_health_of(const cJSON *live, sbx_buf *why);
 
 /* "Healthy", "Suspended", ... Static string. */

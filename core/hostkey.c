@@ -27,12 +27,17 @@ int sbx_hostkey_generate(char **private_pem, char **public_line)
 		goto done;
 	}
 	sbx_buf_printf(&line, "ssh-ed25519 %s", pub);
-	*public_line = sbx_buf_take(&line, NULL);
-	*private_pem = strdup(priv);
-	if (!*public_line || !*private_pem) {
-		free(*public_line);
-		free(*private_pem);
-		r = sbx_error_set(SBX_ENOMEM, "out of memory");
+	{
+		char *pubcopy = sbx_buf_take(&line, NULL), *privcopy = strdup(priv);
+
+		if (!pubcopy || !privcopy) {
+			free(pubcopy);
+			free(privcopy);
+			r = sbx_error_set(SBX_ENOMEM, "out of memory");
+			goto done;
+		}
+		*public_line = pubcopy;
+		*private_pem = privcopy;
 	}
 done:
 	if (priv) {
