@@ -8,7 +8,6 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "error.h"
 #include "kinds.h"
@@ -629,40 +628,7 @@ done:
 
 /* ---- YAML writer ----------------------------------------------------- */
 
-struct writer {
-	yaml_emitter_t em;
-	sbx_buf *out;
-	int failed;
-};
-
-static int write_handler(void *data, unsigned char *buffer, size_t size)
-{
-	struct writer *w = data;
-
-	return sbx_buf_put(w->out, buffer, size) == 0;
-}
-
-static int emit(struct writer *w, yaml_event_t *ev)
-{
-	if (!w->failed && !yaml_emitter_emit(&w->em, ev))
-		w->failed = 1;
-	return w->failed ? -1 : 0;
-}
-
-static void emit_scalar(struct writer *w, const char *text, int quote)
-{
-	yaml_event_t ev;
-
-	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)strlen(text), 1, 1,
-				     quote ? (strchr(text, '\n') ? YAML_LITERAL_SCALAR_STYLE
-								 : YAML_DOUBLE_QUOTED_SCALAR_STYLE)
-					   : YAML_ANY_SCALAR_STYLE);
-	emit(w, &ev);
-}
-
-/* Whether plain text would read back as another type: under the core
- * schema, or as a YAML 1.1 boolean, which kubectl and other Go tools still
- * resolve ("yes", "on", "n", ...). */
+/* YAML 1.1 readers (kubectl among them) take these words for booleans. */
 static int needs_quotes(const char *s)
 {
 	static const char *const yaml11_bools[] = { "y", "Y", "yes", "Yes", "YES", "n", "N",
@@ -676,76 +642,148 @@ static int needs_quotes(const char *s)
 	return 0;
 }
 
-static void emit_json(struct writer *w, const cJSON *v)
+/* Whether s can be written plain and read back as the same string. */
+static int plain_ok(const char *s)
 {
-	yaml_event_t ev;
-	char num[64];
+	size_t n = strlen(s);
 
-	if (cJSON_IsObject(v)) {
-		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
-		emit(w, &ev);
-		for (const cJSON *c = v->child; c; c = c->next) {
-			emit_scalar(w, c->string, needs_quotes(c->string));
-			emit_json(w, c);
+	if (!n || needs_quotes(s) || s[n - 1] == ' ' || s[n - 1] == ':')
+		return 0;
+	if (strchr(",[]{}#&*!|>'\"%@` \t", s[0]))
+		return 0;
+	if (strchr("-?:", s[0]) && (s[1] == ' ' || s[1] == '\0'))
+		return 0;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c < 0x20 || c == 0x7f)
+			return 0;
+		if ((c == ':' && (p[1] == ' ' || p[1] == '\0')) || (c == '#' && p > s && p[-1] == ' '))
+			return 0;
+	}
+	return 1;
+}
+
+static void put_string(sbx_buf *b, const char *s)
+{
+	if (plain_ok(s)) {
+		sbx_buf_puts(b, s);
+		return;
+	}
+	sbx_buf_putc(b, '"');
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		switch (c) {
+		case '"': sbx_buf_puts(b, "\\\""); break;
+		case '\\': sbx_buf_puts(b, "\\\\"); break;
+		case '\n': sbx_buf_puts(b, "\\n"); break;
+		case '\t': sbx_buf_puts(b, "\\t"); break;
+		case '\r': sbx_buf_puts(b, "\\r"); break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				sbx_buf_printf(b, "\\x%02x", c);
+			else
+				sbx_buf_putc(b, (char)c);
 		}
-		yaml_mapping_end_event_initialize(&ev);
-		emit(w, &ev);
-	} else if (cJSON_IsArray(v)) {
-		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
-		emit(w, &ev);
-		for (const cJSON *c = v->child; c; c = c->next)
-			emit_json(w, c);
-		yaml_sequence_end_event_initialize(&ev);
-		emit(w, &ev);
-	} else if (cJSON_IsString(v)) {
-		emit_scalar(w, v->valuestring, needs_quotes(v->valuestring) ||
-			    strchr(v->valuestring, '\n'));
-	} else if (cJSON_IsBool(v)) {
-		emit_scalar(w, cJSON_IsTrue(v) ? "true" : "false", 0);
-	} else if (cJSON_IsNumber(v)) {
-		if (v->valuedouble == (double)(long long)v->valuedouble)
-			snprintf(num, sizeof(num), "%lld", (long long)v->valuedouble);
-		else
-			snprintf(num, sizeof(num), "%.17g", v->valuedouble);
-		emit_scalar(w, num, 0);
-	} else {
-		emit_scalar(w, "null", 0);
+	}
+	sbx_buf_putc(b, '"');
+}
+
+static void put_scalar(sbx_buf *b, const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		put_string(b, v->valuestring);
+	else if (cJSON_IsBool(v))
+		sbx_buf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
+	else if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble)
+		sbx_buf_printf(b, "%lld", (long long)v->valuedouble);
+	else if (cJSON_IsNumber(v))
+		sbx_buf_printf(b, "%.17g", v->valuedouble);
+	else if (cJSON_IsObject(v))
+		sbx_buf_puts(b, "{}");
+	else if (cJSON_IsArray(v))
+		sbx_buf_puts(b, "[]");
+	else
+		sbx_buf_puts(b, "null");
+}
+
+static void indent(sbx_buf *b, int n)
+{
+	while (n-- > 0)
+		sbx_buf_putc(b, ' ');
+}
+
+static int is_block(const cJSON *v)
+{
+	return (cJSON_IsObject(v) || cJSON_IsArray(v)) && v->child;
+}
+
+static void write_seq(sbx_buf *b, const cJSON *v, int col, int inline_first);
+
+/* A block mapping whose keys start at column col; the first key follows
+ * "- " on the current line when inline_first is set. */
+static void write_map(sbx_buf *b, const cJSON *v, int col, int inline_first)
+{
+	for (const cJSON *c = v->child; c; c = c->next) {
+		if (!(inline_first && c == v->child))
+			indent(b, col);
+		put_string(b, c->string);
+		sbx_buf_putc(b, ':');
+		if (cJSON_IsObject(c) && c->child) {
+			sbx_buf_putc(b, '\n');
+			write_map(b, c, col + 2, 0);
+		} else if (cJSON_IsArray(c) && c->child) {
+			sbx_buf_putc(b, '\n');
+			write_seq(b, c, col, 0);   /* sequences sit at their key's column */
+		} else {
+			sbx_buf_putc(b, ' ');
+			put_scalar(b, c);
+			sbx_buf_putc(b, '\n');
+		}
 	}
 }
 
-/* Emit each object as one document of a single stream: one emitter for
- * the lot, which is most of the cost of small documents. */
-static int write_documents(sbx_buf *out, const cJSON *first, int many)
+static void write_seq(sbx_buf *b, const cJSON *v, int col, int inline_first)
 {
-	struct writer w = { .out = out };
-	yaml_event_t ev;
-
-	if (!yaml_emitter_initialize(&w.em))
-		return sbx_error_set(SBX_ENOMEM, "out of memory");
-	yaml_emitter_set_output(&w.em, write_handler, &w);
-	yaml_emitter_set_unicode(&w.em, 1);
-	yaml_emitter_set_width(&w.em, -1);
-	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
-	emit(&w, &ev);
-	for (const cJSON *obj = first; obj; obj = many ? obj->next : NULL) {
-		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, !many);
-		emit(&w, &ev);
-		emit_json(&w, obj);
-		yaml_document_end_event_initialize(&ev, 1);
-		emit(&w, &ev);
+	for (const cJSON *c = v->child; c; c = c->next) {
+		if (!(inline_first && c == v->child))
+			indent(b, col);
+		sbx_buf_puts(b, "- ");
+		if (cJSON_IsObject(c) && c->child) {
+			write_map(b, c, col + 2, 1);
+		} else if (cJSON_IsArray(c) && c->child) {
+			write_seq(b, c, col + 2, 1);
+		} else {
+			put_scalar(b, c);
+			sbx_buf_putc(b, '\n');
+		}
 	}
-	yaml_stream_end_event_initialize(&ev);
-	emit(&w, &ev);
-	yaml_emitter_delete(&w.em);
-	return w.failed ? sbx_error_set(SBX_ENOMEM, "could not write YAML") : 0;
+}
+
+static void write_document(sbx_buf *out, const cJSON *obj)
+{
+	if (is_block(obj) && cJSON_IsObject(obj))
+		write_map(out, obj, 0, 0);
+	else if (is_block(obj))
+		write_seq(out, obj, 0, 0);
+	else {
+		put_scalar(out, obj);
+		sbx_buf_putc(out, '\n');
+	}
 }
 
 int sbx_render_yaml(sbx_buf *out, const cJSON *obj)
 {
-	return write_documents(out, obj, 0);
+	write_document(out, obj);
+	return out->failed ? sbx_error_set(SBX_ENOMEM, "could not write YAML") : 0;
 }
 
 int sbx_render_yaml_documents(sbx_buf *out, const cJSON *objs)
 {
-	return write_documents(out, objs->child, 1);
+	for (const cJSON *obj = objs->child; obj; obj = obj->next) {
+		sbx_buf_puts(out, "---\n");
+		write_document(out, obj);
+	}
+	return out->failed ? sbx_error_set(SBX_ENOMEM, "could not write YAML") : 0;
 }
