@@ -190,8 +190,8 @@ int main(int argc, char **argv)
 		o.identity = identity;
 	}
 	v = FLAG(16);
-	o.workers = v ? atoi(v) : 16;
-	if (o.workers <= 0 || o.workers > 256) {
+	o.workers = v ? (int)strtol(v, &end, 10) : 16;
+	if ((v && *end) || o.workers <= 0 || o.workers > 256) {
 		fprintf(stderr, "sandbox-controller: error: --workers must be between 1 and 256\n");
 		return 2;
 	}

@@ -203,6 +203,24 @@ int sbx_check_resources(sbx_diags *d, const char *path, const sbx_ynode *n, cons
 	return r;
 }
 
+int sbx_check_header(sbx_diags *d, const char *path, const sbx_ynode *root, const char *kind)
+{
+	const sbx_ynode *n = sbx_ynode_get(root, "apiVersion");
+	int r = 0;
+
+	if (sbx_check_string(d, path, n, root, "apiVersion", true) < 0)
+		r = SBX_EINVAL;
+	else if (strcmp(n->value, "sandbox.dev/v1alpha1") != 0)
+		r = sbx_check_error(d, path, n, "apiVersion must be 'sandbox.dev/v1alpha1', not '%s'",
+				    n->value);
+	n = sbx_ynode_get(root, "kind");
+	if (sbx_check_string(d, path, n, root, "kind", true) < 0)
+		r = SBX_EINVAL;
+	else if (strcmp(n->value, kind) != 0)
+		r = sbx_check_error(d, path, n, "kind must be '%s', not '%s'", kind, n->value);
+	return r;
+}
+
 bool sbx_is_dns_label(const char *s, size_t max)
 {
 	size_t n = strlen(s);

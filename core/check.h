@@ -47,6 +47,9 @@ int sbx_check_quantity(sbx_diags *d, const char *path, const sbx_ynode *n, const
 int sbx_check_resources(sbx_diags *d, const char *path, const sbx_ynode *n, const char *field,
 			bool required, sbx_resources *out);
 
+/* Check a file's apiVersion (sandbox.dev/v1alpha1) and kind. */
+int sbx_check_header(sbx_diags *d, const char *path, const sbx_ynode *root, const char *kind);
+
 /* Whether s is a DNS-1123 label (lowercase alphanumerics and '-', starts
  * and ends alphanumeric, at most max characters). */
 bool sbx_is_dns_label(const char *s, size_t max);

@@ -273,14 +273,7 @@ int sbx_policy_parse(sbx_policy **out, const char *path, const char *data, size_
 		goto done;
 	}
 	sbx_check_known_fields(diags, path, root, "the policy", top);
-	n = sbx_ynode_get(root, "apiVersion");
-	if (sbx_check_string(diags, path, n, root, "apiVersion", true) == 0 &&
-	    strcmp(n->value, "sandbox.dev/v1alpha1") != 0)
-		sbx_check_error(diags, path, n, "apiVersion must be 'sandbox.dev/v1alpha1', not '%s'",
-				n->value);
-	n = sbx_ynode_get(root, "kind");
-	if (sbx_check_string(diags, path, n, root, "kind", true) == 0 && strcmp(n->value, "Policy") != 0)
-		sbx_check_error(diags, path, n, "kind must be 'Policy', not '%s'", n->value);
+	sbx_check_header(diags, path, root, "Policy");
 	spec = sbx_ynode_get(root, "spec");
 	if (sbx_check_map(diags, path, spec, root, "spec") < 0)
 		goto check;

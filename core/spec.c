@@ -282,14 +282,7 @@ int sbx_spec_parse(sbx_spec **out, const char *path, const char *data, size_t le
 		goto done;
 	}
 	sbx_check_known_fields(diags, path, root, "the sandbox file", top);
-	n = sbx_ynode_get(root, "apiVersion");
-	if (sbx_check_string(diags, path, n, root, "apiVersion", true) == 0 &&
-	    strcmp(n->value, "sandbox.dev/v1alpha1") != 0)
-		sbx_check_error(diags, path, n, "apiVersion must be 'sandbox.dev/v1alpha1', not '%s'",
-				n->value);
-	n = sbx_ynode_get(root, "kind");
-	if (sbx_check_string(diags, path, n, root, "kind", true) == 0 && strcmp(n->value, "Sandbox") != 0)
-		sbx_check_error(diags, path, n, "kind must be 'Sandbox', not '%s'", n->value);
+	sbx_check_header(diags, path, root, "Sandbox");
 	meta = sbx_ynode_get(root, "metadata");
 	if (sbx_check_map(diags, path, meta, root, "metadata") == 0) {
 		sbx_check_known_fields(diags, path, meta, "metadata", meta_fields);
