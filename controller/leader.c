@@ -77,26 +77,17 @@ static cJSON *lease_object(controller *c, const cJSON *live, long long now)
 	return l;
 }
 
+/* A merge patch carrying the live resourceVersion: a racing writer gets a
+ * conflict instead of both believing they lead. */
 static int put_lease(controller *c, const cJSON *lease)
 {
 	const sbx_kind *k = sbx_kind_find("coordination.k8s.io/v1", "Lease");
-	sbx_buf path = SBX_BUF_INIT;
-	sbx_kube_apply_options o = SBX_KUBE_APPLY_OPTIONS_INIT;
+	char *body = cJSON_PrintUnformatted(lease);
 	int r;
 
-	(void)o;
-	sbx_kube_path(&path, k, c->o.lease_namespace, LEASE_NAME, NULL);
-	sbx_buf_dispose(&path);
-	/* an update with the live resourceVersion: a racing writer gets a conflict */
-	{
-		char *body = cJSON_PrintUnformatted(lease);
-		cJSON *out = NULL;
-
-		r = body ? sbx_kube_patch(c->kube, &out, k, c->o.lease_namespace, LEASE_NAME, NULL, body)
-			 : SBX_ENOMEM;
-		cJSON_Delete(out);
-		free(body);
-	}
+	r = body ? sbx_kube_patch(c->kube, NULL, k, c->o.lease_namespace, LEASE_NAME, NULL, body)
+		 : SBX_ENOMEM;
+	free(body);
 	return r;
 }
 

@@ -7,6 +7,7 @@
  * desired, assess health, write status only when it changed. Removed files
  * go to PendingDelete; invalid files are only reported.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,6 @@ struct rec {
 	int wave;
 	int pending;              /* requests in flight for this phase */
 	int writes;               /* write requests made */
-	const sbx_spec *spec;     /* borrowed from c->repo; valid for the whole reconcile? no: copied fields below */
 	char *ns;
 	cJSON *desired;           /* objects to apply, wave order (with the Sandbox first) */
 	cJSON *apply;             /* subset of desired that differs from live */
@@ -41,8 +41,7 @@ struct rec {
 	int drifted;              /* applies to objects that already existed */
 	long requeue_ms;          /* look again after this long (0: only on events) */
 	bool suspended;
-	const char *size;
-	const char *owner;
+	const char *owner;        /* borrowed from the spec, valid while the revision is */
 };
 
 static const char *meta(const cJSON *o, const char *key)
@@ -703,8 +702,8 @@ static long long parse_ts(const char *s)
 }
 
 /* The file is gone: stop the workload, keep namespace and volume for the
- * grace period, then delete. Returns the requeue delay (ms). */
-static long pending_delete(struct rec *r)
+ * grace period (looking again when it ends), then delete. */
+static void pending_delete(struct rec *r)
 {
 	controller *c = r->c;
 	const cJSON *cr = live_sandbox(c, r->name), *dep = NULL;
@@ -719,7 +718,7 @@ static long pending_delete(struct rec *r)
 
 	if (!cr) {
 		finish(r); /* nothing of it is left */
-		return 0;
+		return;
 	}
 	if (ns) {
 		sbx_buf_printf(&key, "apps/Deployment/%s/sandbox", ns);
@@ -739,7 +738,7 @@ static long pending_delete(struct rec *r)
 		r->pending++;
 		r->writes++;
 		sbx_kube_start_delete(c->kube, sk, NULL, r->name, NULL, scale_done, r);
-		return -1;
+		return;
 	}
 	/* stop the workload; the scale subresource leaves our other fields alone */
 	if (ns && dep && cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetObjectItem(dep, "spec"), "replicas")) &&
@@ -763,7 +762,6 @@ static long pending_delete(struct rec *r)
 		       "the sandbox back with its data", r->name, grace / 1000, ts);
 	write_status(r, &s);
 	status_dispose(&s);
-	return 0;
 }
 
 static void status_only(struct rec *r, const char *sync, const char *message, cJSON *problems)

@@ -156,5 +156,22 @@ check "no-op resync: no write requests at all" bash -c "! curl -sf http://127.0.
 check "metrics: sandboxes by sync and health" bash -c "curl -sf http://127.0.0.1:$port/metrics | grep -q '^sandbox_sandboxes{sync=\"Synced\",health=\"Healthy\"} 3'"
 check "no secret in the log" bash -c "! grep -q '$secret' '$tmp/controller.log'"
 
+# leader election: two replicas, one leader; the other takes over when it stops
+kill "$pid"; wait "$pid" 2>/dev/null; pid=
+lease_ns=default
+"$ctl" --repo "file://$repo" --state-dir "$tmp/state-a" --listen '' --instance "e2e-$id" --leader-elect \
+	--lease-namespace "$lease_ns" --identity "a-$id" --poll-interval 3600 >"$tmp/a.log" 2>&1 &
+pa=$!
+until_ok 30 grep -q 'became the leader' "$tmp/a.log"
+"$ctl" --repo "file://$repo" --state-dir "$tmp/state-b" --listen '' --instance "e2e-$id" --leader-elect \
+	--lease-namespace "$lease_ns" --identity "b-$id" --poll-interval 3600 >"$tmp/b.log" 2>&1 &
+pb=$!
+sleep 4
+check "leader election: one leader" bash -c "grep -q 'became the leader' '$tmp/a.log' && ! grep -q 'became the leader' '$tmp/b.log'"
+check "leader election: the Lease names it" bash -c "[ \"\$(kubectl -n $lease_ns get lease sandbox-controller -o jsonpath='{.spec.holderIdentity}')\" = a-$id ]"
+kill "$pa"; wait "$pa" 2>/dev/null
+check "leader election: the other takes over" until_ok 30 grep -q 'became the leader' "$tmp/b.log"
+kill "$pb"; wait "$pb" 2>/dev/null
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
