@@ -21,6 +21,13 @@ int cmd_lint(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
+/* cJSON from an arena (arena.c): begin switches cJSON's allocator to it,
+ * reset drops everything allocated since (no cJSON pointer from before may
+ * be used afterwards), end frees the arena and restores malloc. */
+void cli_arena_begin(void);
+void cli_arena_reset(void);
+void cli_arena_end(void);
+
 /* Print "sandbox: error: MESSAGE" to stderr and return `status`. */
 int cli_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

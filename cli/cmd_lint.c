@@ -54,6 +54,7 @@ int cmd_lint(int argc, char **argv)
 	}
 	/* some template problems show only when rendering: render every
 	 * valid sandbox as the controller would, and drop the objects */
+	cli_arena_begin();
 	for (size_t i = 0; repo->policy && repo->templates && i < repo->nspecs; i++) {
 		cJSON *objs = NULL;
 
@@ -64,7 +65,9 @@ int cmd_lint(int argc, char **argv)
 		}
 		unrendered += r < 0;
 		cJSON_Delete(objs);
+		cli_arena_reset();
 	}
+	cli_arena_end();
 	sbx_diags_sort(&diags);
 	sbx_diags_format(&out, &diags);
 	fputs(sbx_buf_cstr(&out), stdout);
@@ -80,6 +83,7 @@ int cmd_lint(int argc, char **argv)
 		status = EXIT_OK;
 	}
 done:
+	cli_arena_end();
 	sbx_buf_dispose(&out);
 	sbx_diags_dispose(&diags);
 	sbx_repo_free(repo);

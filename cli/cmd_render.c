@@ -50,7 +50,7 @@ static int render_one(struct output *o, const sbx_repo *repo, const sbx_spec *s,
 				break;
 			}
 			sbx_buf_printf(&o->text, "%s\n%s", o->count++ ? "," : "", text);
-			free(text);
+			cJSON_free(text);
 		}
 	} else {
 		sbx_render_yaml_documents(&o->text, objs);
@@ -60,6 +60,7 @@ static int render_one(struct output *o, const sbx_repo *repo, const sbx_spec *s,
 	else
 		fwrite(o->text.ptr, 1, o->text.len, stdout);
 	cJSON_Delete(objs);
+	cli_arena_reset();
 	return o->failed ? SBX_ENOMEM : 0;
 }
 
@@ -107,6 +108,7 @@ int cmd_render(int argc, char **argv)
 	}
 	if (out_json)
 		fputs("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[", stdout);
+	cli_arena_begin();
 	if (optind < argc) {
 		for (int i = optind; i < argc; i++) {
 			const sbx_spec *s = sbx_repo_find(repo, argv[i]);
@@ -129,6 +131,7 @@ int cmd_render(int argc, char **argv)
 			if (render_one(&o, repo, repo->specs[i], &render_diags) < 0)
 				status = EXIT_INVALID;
 	}
+	cli_arena_end();
 	if (out_json)
 		fputs(o.count ? "\n]}\n" : "]}\n", stdout);
 	sbx_diags_format(&out, &render_diags);
