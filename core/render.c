@@ -633,9 +633,12 @@ static int needs_quotes(const char *s)
 {
 	static const char *const yaml11_bools[] = { "y", "Y", "yes", "Yes", "YES", "n", "N",
 		"no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", NULL };
+	char c = s[0];
 
 	if (sbx_yaml_resolve_plain(s) != SBX_YTYPE_STR)
 		return 1;
+	if (!strchr("yYnNoO", c))
+		return 0;
 	for (const char *const *w = yaml11_bools; *w; w++)
 		if (strcmp(s, *w) == 0)
 			return 1;
@@ -710,8 +713,11 @@ static void put_scalar(sbx_buf *b, const cJSON *v)
 
 static void indent(sbx_buf *b, int n)
 {
-	while (n-- > 0)
-		sbx_buf_putc(b, ' ');
+	static const char spaces[] = "                                                                ";
+
+	for (; n > 64; n -= 64)
+		sbx_buf_put(b, spaces, 64);
+	sbx_buf_put(b, spaces, (size_t)n);
 }
 
 static int is_block(const cJSON *v)

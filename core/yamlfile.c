@@ -478,6 +478,9 @@ sbx_ytype sbx_yaml_resolve_plain(const char *s)
 	static const char *const bools[] = { "true", "True", "TRUE", "false", "False", "FALSE", NULL };
 	long long v;
 
+	/* every null, boolean and number starts with one of these */
+	if (s[0] && !strchr("~nNtTfF0123456789+-.", s[0]))
+		return SBX_YTYPE_STR;
 	if (is_one_of(s, nulls))
 		return SBX_YTYPE_NULL;
 	if (is_one_of(s, bools))
