@@ -20,46 +20,9 @@
 #include "policy.h"
 #include "quantity.h"
 #include "spec.h"
+#include "testutil.h"
 
 #define ALICE_KEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHSoUIZelGdP3RrTnXJvKXYV93zRjcY9w6U3zg30UICA alice@laptop"
-
-static const char *data_dir(void)
-{
-	const char *d = getenv("SBX_TEST_DATA");
-
-	return d && d[0] ? d : "tests/data";
-}
-
-/* Read a file of the repository (path relative to its root). Caller must free. */
-static char *read_repo_file(const char *rel, size_t *len)
-{
-	sbx_buf path = SBX_BUF_INIT, b = SBX_BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	FILE *f;
-	char *s;
-
-	sbx_buf_printf(&path, "%s/../../%s", data_dir(), rel);
-	f = fopen(sbx_buf_cstr(&path), "rb");
-	if (!f)
-		fail_msg("cannot open '%s'; set SBX_TEST_DATA to the tests/data directory",
-			 sbx_buf_cstr(&path));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		assert_int_equal(sbx_buf_put(&b, chunk, n), 0);
-	fclose(f);
-	sbx_buf_dispose(&path);
-	s = sbx_buf_take(&b, len);
-	assert_non_null(s);
-	return s;
-}
-
-static void fail_with_diags(const char *what, int r, const sbx_diags *d)
-{
-	sbx_buf b = SBX_BUF_INIT;
-
-	sbx_diags_format(&b, d);
-	fail_msg("%s failed (%d):\n%s", what, r, sbx_buf_cstr(&b));
-}
 
 static sbx_policy *parse_policy_text(const char *text)
 {
@@ -68,7 +31,7 @@ static sbx_policy *parse_policy_text(const char *text)
 	int r = sbx_policy_parse(&p, "templates/policy.yaml", text, strlen(text), &d);
 
 	if (r != 0 || d.count)
-		fail_with_diags("policy", r, &d);
+		test_fail_with_diags("policy", r, &d);
 	sbx_diags_dispose(&d);
 	return p;
 }
@@ -76,7 +39,7 @@ static sbx_policy *parse_policy_text(const char *text)
 static sbx_policy *repo_policy(void)
 {
 	size_t len;
-	char *text = read_repo_file("templates/policy.yaml", &len);
+	char *text = test_read_repo_file("templates/policy.yaml", &len);
 	sbx_policy *p = parse_policy_text(text);
 
 	free(text);
@@ -97,7 +60,7 @@ static sbx_spec *spec_text(const char *name, const char *spec_body)
 	sbx_buf_printf(&path, "sandboxes/%s.yaml", name);
 	r = sbx_spec_parse(&s, sbx_buf_cstr(&path), text.ptr, text.len, NULL, &d);
 	if (r != 0)
-		fail_with_diags("spec", r, &d);
+		test_fail_with_diags("spec", r, &d);
 	sbx_diags_dispose(&d);
 	sbx_buf_dispose(&text);
 	sbx_buf_dispose(&path);

@@ -23,6 +23,7 @@
 #include "policy.h"
 #include "render.h"
 #include "spec.h"
+#include "testutil.h"
 #include "yamlfile.h"
 
 #define ALICE_KEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHSoUIZelGdP3RrTnXJvKXYV93zRjcY9w6U3zg30UICA alice@laptop"
@@ -35,44 +36,6 @@ struct repo_templates {
 	char *data[MAX_TEMPLATES];
 	size_t count;
 };
-
-static const char *data_dir(void)
-{
-	const char *d = getenv("SBX_TEST_DATA");
-
-	return d && d[0] ? d : "tests/data";
-}
-
-/* Read a file of the repository (path relative to its root). Caller must free. */
-static char *read_repo_file(const char *rel, size_t *len)
-{
-	sbx_buf path = SBX_BUF_INIT, b = SBX_BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	FILE *f;
-	char *s;
-
-	sbx_buf_printf(&path, "%s/../../%s", data_dir(), rel);
-	f = fopen(sbx_buf_cstr(&path), "rb");
-	if (!f)
-		fail_msg("cannot open '%s'; set SBX_TEST_DATA to the tests/data directory",
-			 sbx_buf_cstr(&path));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		assert_int_equal(sbx_buf_put(&b, chunk, n), 0);
-	fclose(f);
-	sbx_buf_dispose(&path);
-	s = sbx_buf_take(&b, len);
-	assert_non_null(s);
-	return s;
-}
-
-static void fail_with_diags(const char *what, int r, const sbx_diags *d)
-{
-	sbx_buf b = SBX_BUF_INIT;
-
-	sbx_diags_format(&b, d);
-	fail_msg("%s failed (%d):\n%s", what, r, sbx_buf_cstr(&b));
-}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -87,7 +50,7 @@ static void read_repo_templates(struct repo_templates *t)
 	DIR *d;
 
 	memset(t, 0, sizeof(*t));
-	sbx_buf_printf(&dir, "%s/../../templates", data_dir());
+	sbx_buf_printf(&dir, "%s/../../templates", test_data_dir());
 	d = opendir(sbx_buf_cstr(&dir));
 	if (!d)
 		fail_msg("cannot open '%s'", sbx_buf_cstr(&dir));
@@ -106,7 +69,7 @@ static void read_repo_templates(struct repo_templates *t)
 	sbx_buf_dispose(&dir);
 	qsort(t->paths, t->count, sizeof(t->paths[0]), cmp_str);
 	for (size_t i = 0; i < t->count; i++) {
-		t->data[i] = read_repo_file(t->paths[i], &t->files[i].len);
+		t->data[i] = test_read_repo_file(t->paths[i], &t->files[i].len);
 		t->files[i].path = t->paths[i];
 		t->files[i].data = t->data[i];
 	}
@@ -127,7 +90,7 @@ static sbx_templates *load_templates(const sbx_file *files, size_t n)
 	int r = sbx_templates_load(&t, files, n, &d);
 
 	if (r != 0 || d.count)
-		fail_with_diags("templates", r, &d);
+		test_fail_with_diags("templates", r, &d);
 	sbx_diags_dispose(&d);
 	return t;
 }
@@ -148,11 +111,11 @@ static sbx_policy *repo_policy(void)
 	sbx_diags d = SBX_DIAGS_INIT;
 	sbx_policy *p = NULL;
 	size_t len;
-	char *text = read_repo_file("templates/policy.yaml", &len);
+	char *text = test_read_repo_file("templates/policy.yaml", &len);
 	int r = sbx_policy_parse(&p, "templates/policy.yaml", text, len, &d);
 
 	if (r != 0)
-		fail_with_diags("policy", r, &d);
+		test_fail_with_diags("policy", r, &d);
 	sbx_diags_dispose(&d);
 	free(text);
 	return p;
@@ -165,7 +128,7 @@ static sbx_spec *parse_spec(const char *path, const char *text, size_t len, cons
 	int r = sbx_spec_parse(&s, path, text, len, p, &d);
 
 	if (r != 0 || d.count)
-		fail_with_diags(path, r, &d);
+		test_fail_with_diags(path, r, &d);
 	sbx_diags_dispose(&d);
 	return s;
 }
@@ -178,7 +141,7 @@ static sbx_spec *repo_spec(const char *name, const sbx_policy *p)
 	char *text;
 
 	sbx_buf_printf(&rel, "sandboxes/%s.yaml", name);
-	text = read_repo_file(sbx_buf_cstr(&rel), &len);
+	text = test_read_repo_file(sbx_buf_cstr(&rel), &len);
 	s = parse_spec(sbx_buf_cstr(&rel), text, len, p);
 	free(text);
 	sbx_buf_dispose(&rel);
@@ -207,7 +170,7 @@ static cJSON *render_ok(const sbx_templates *t, const sbx_policy *p, const sbx_s
 	int r = sbx_render(&out, t, p, s, opts, &d);
 
 	if (r != 0 || d.count)
-		fail_with_diags("render", r, &d);
+		test_fail_with_diags("render", r, &d);
 	assert_true(cJSON_IsArray(out));
 	sbx_diags_dispose(&d);
 	return out;
@@ -930,7 +893,7 @@ static void test_render__yaml_round_trips_every_object(void **state)
 
 		assert_int_equal(sbx_render_yaml(&out, o), 0);
 		if (sbx_yaml_load(&root, "out.yaml", out.ptr, out.len, &d) != 0)
-			fail_with_diags(sbx_buf_cstr(&out), -1, &d);
+			test_fail_with_diags(sbx_buf_cstr(&out), -1, &d);
 		assert_string_equal(sbx_ynode_get(root, "kind")->value,
 				    cJSON_GetObjectItem(o, "kind")->valuestring);
 		meta = sbx_ynode_get(root, "metadata");

@@ -20,57 +20,20 @@
 #include "policy.h"
 #include "quantity.h"
 #include "spec.h"
+#include "testutil.h"
 
 #define ALICE_KEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHSoUIZelGdP3RrTnXJvKXYV93zRjcY9w6U3zg30UICA alice@laptop"
-
-static const char *data_dir(void)
-{
-	const char *d = getenv("SBX_TEST_DATA");
-
-	return d && d[0] ? d : "tests/data";
-}
-
-/* Read a file of the repository (path relative to its root). Caller must free. */
-static char *read_repo_file(const char *rel, size_t *len)
-{
-	sbx_buf path = SBX_BUF_INIT, b = SBX_BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	FILE *f;
-	char *s;
-
-	sbx_buf_printf(&path, "%s/../../%s", data_dir(), rel);
-	f = fopen(sbx_buf_cstr(&path), "rb");
-	if (!f)
-		fail_msg("cannot open '%s'; set SBX_TEST_DATA to the tests/data directory",
-			 sbx_buf_cstr(&path));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		assert_int_equal(sbx_buf_put(&b, chunk, n), 0);
-	fclose(f);
-	sbx_buf_dispose(&path);
-	s = sbx_buf_take(&b, len);
-	assert_non_null(s);
-	return s;
-}
-
-static void fail_with_diags(const char *what, int r, const sbx_diags *d)
-{
-	sbx_buf b = SBX_BUF_INIT;
-
-	sbx_diags_format(&b, d);
-	fail_msg("%s failed (%d):\n%s", what, r, sbx_buf_cstr(&b));
-}
 
 static sbx_policy *repo_policy(void)
 {
 	sbx_diags d = SBX_DIAGS_INIT;
 	sbx_policy *p = NULL;
 	size_t len;
-	char *text = read_repo_file("templates/policy.yaml", &len);
+	char *text = test_read_repo_file("templates/policy.yaml", &len);
 	int r = sbx_policy_parse(&p, "templates/policy.yaml", text, len, &d);
 
 	if (r != 0)
-		fail_with_diags("policy", r, &d);
+		test_fail_with_diags("policy", r, &d);
 	sbx_diags_dispose(&d);
 	free(text);
 	return p;
@@ -88,10 +51,10 @@ static sbx_spec *repo_spec(const char *name)
 	int r;
 
 	sbx_buf_printf(&rel, "sandboxes/%s.yaml", name);
-	text = read_repo_file(sbx_buf_cstr(&rel), &len);
+	text = test_read_repo_file(sbx_buf_cstr(&rel), &len);
 	r = sbx_spec_parse(&s, sbx_buf_cstr(&rel), text, len, p, &d);
 	if (r != 0 || d.count)
-		fail_with_diags(sbx_buf_cstr(&rel), r, &d);
+		test_fail_with_diags(sbx_buf_cstr(&rel), r, &d);
 	sbx_diags_dispose(&d);
 	sbx_buf_dispose(&rel);
 	sbx_policy_free(p);
@@ -131,7 +94,7 @@ static void expect_one(const char *path, const char *text, const sbx_policy *p, 
 	assert_int_equal(parse(&s, path, text, p, &d), SBX_EINVAL);
 	assert_null(s);
 	if (d.count != 1)
-		fail_with_diags("expected exactly one error", (int)d.count, &d);
+		test_fail_with_diags("expected exactly one error", (int)d.count, &d);
 	assert_string_equal(d.items[0].path, path);
 	assert_string_equal(d.items[0].message, message);
 	assert_int_equal(d.items[0].line, line);
@@ -313,7 +276,7 @@ static void test_spec__all_problems_reported(void **state)
 	assert_int_equal(parse(&s, "sandboxes/alice.yaml", text, NULL, &d), SBX_EINVAL);
 	assert_null(s);
 	if (d.count != sizeof(want) / sizeof(want[0]))
-		fail_with_diags("count", (int)d.count, &d);
+		test_fail_with_diags("count", (int)d.count, &d);
 	for (size_t i = 0; i < d.count; i++) {
 		assert_string_equal(d.items[i].message, want[i].message);
 		assert_int_equal(d.items[i].line, want[i].line);
@@ -445,7 +408,7 @@ static void test_spec__rsa_minimum_from_policy(void **state)
 {
 	sbx_policy *p = repo_policy();
 	size_t len;
-	char *bob = read_repo_file("sandboxes/bob.yaml", &len);
+	char *bob = test_read_repo_file("sandboxes/bob.yaml", &len);
 	sbx_diags d = SBX_DIAGS_INIT;
 	sbx_spec *s = NULL;
 
