@@ -156,6 +156,13 @@ check "no-op resync: no write requests at all" bash -c "! curl -sf http://127.0.
 check "metrics: sandboxes by sync and health" bash -c "curl -sf http://127.0.0.1:$port/metrics | grep -q '^sandbox_sandboxes{sync=\"Synced\",health=\"Healthy\"} 3'"
 check "no secret in the log" bash -c "! grep -q '$secret' '$tmp/controller.log'"
 
+# an admission refusal shows in status: a template change that the
+# namespace's Pod Security level refuses leaves the pods uncreated
+# (FailedCreate). Last, because the sandboxes stay Degraded afterwards.
+sed -i 's/^      automountServiceAccountToken: false/      automountServiceAccountToken: false\n      hostPID: true/' "$repo/templates/deployment.yaml"
+commit "templates: hostPID"; hook >/dev/null
+check "admission refusal: Degraded with the reason" until_ok 60 bash -c "[ \"\$(kubectl get sandbox ana -o jsonpath='{.status.health}')\" = Degraded ] && kubectl get sandbox ana -o jsonpath='{.status.message}' | grep -q 'FailedCreate.*violates PodSecurity'"
+
 # leader election: two replicas, one leader; the other takes over when it stops
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
 lease_ns=default
