@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <openssl/evp.h>
 
 #include "controller.h"
 #include "diff.h"
@@ -609,6 +610,24 @@ report:
 
 /* ---- planning -------------------------------------------------------- */
 
+static void stamp_hash(cJSON *obj)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	char hex[17];
+	char *text = cJSON_PrintUnformatted(obj);
+	cJSON *annotations = cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "annotations");
+
+	if (!text || !annotations || !EVP_Digest(text, strlen(text), md, &n, EVP_sha256(), NULL)) {
+		free(text);
+		return;
+	}
+	for (int i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	cJSON_AddStringToObject(annotations, SBX_ANNOTATION_HASH, hex);
+	free(text);
+}
+
 /* Decide what to check and apply for a valid sandbox. */
 static void plan(struct rec *r, const sbx_spec *spec)
 {
@@ -639,6 +658,11 @@ static void plan(struct rec *r, const sbx_spec *spec)
 	while (objs->child)
 		cJSON_AddItemToArray(r->desired, cJSON_DetachItemViaPointer(objs, objs->child));
 	cJSON_Delete(objs);
+	/* a field dropped from a template leaves the desired object a subset of
+	 * the live one: a hash of each desired object, kept on the object,
+	 * tells that it changed, and server-side apply then removes the field */
+	cJSON_ArrayForEach(obj, r->desired)
+		stamp_hash(obj);
 
 	sbx_buf_printf(&key, "/Namespace//%s", r->ns);
 	live_ns = cache_get(c->cache, sbx_buf_cstr(&key));

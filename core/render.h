@@ -21,6 +21,7 @@
 #define SBX_MANAGER "sandbox-controller"
 #define SBX_LABEL_NAME "sandbox.dev/name"
 #define SBX_ANNOTATION_TRACKING "sandbox.dev/tracking-id"
+#define SBX_ANNOTATION_HASH "sandbox.dev/applied-hash"   /* set by the controller */
 
 typedef struct sbx_templates sbx_templates;
 

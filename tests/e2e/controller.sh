@@ -158,10 +158,14 @@ check "no secret in the log" bash -c "! grep -q '$secret' '$tmp/controller.log'"
 
 # an admission refusal shows in status: a template change that the
 # namespace's Pod Security level refuses leaves the pods uncreated
-# (FailedCreate). Last, because the sandboxes stay Degraded afterwards.
+# (FailedCreate); taking it out of the template takes it out of the cluster
+cp "$repo/templates/deployment.yaml" "$tmp/deployment.yaml"
 sed -i 's/^      automountServiceAccountToken: false/      automountServiceAccountToken: false\n      hostPID: true/' "$repo/templates/deployment.yaml"
 commit "templates: hostPID"; hook >/dev/null
 check "admission refusal: Degraded with the reason" until_ok 60 bash -c "[ \"\$(kubectl get sandbox ana -o jsonpath='{.status.health}')\" = Degraded ] && kubectl get sandbox ana -o jsonpath='{.status.message}' | grep -q 'FailedCreate.*violates PodSecurity'"
+cp "$tmp/deployment.yaml" "$repo/templates/deployment.yaml"
+commit "templates: back"; hook >/dev/null
+check "removed template field: removed from the cluster, Healthy again" until_ok 60 bash -c "[ -z \"\$(kubectl -n $(ns ana) get deploy sandbox -o jsonpath='{.spec.template.spec.hostPID}')\" ] && status_is ana Synced/Healthy"
 
 # leader election: two replicas, one leader; the other takes over when it stops
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
