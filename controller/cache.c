@@ -154,20 +154,23 @@ static void on_list_done(void *payload)
 	free(s.gone);
 }
 
+/* What the cache watches: every kind a template may render, and the
+ * Sandbox objects. */
+static bool watched(const sbx_kind *kind)
+{
+	return kind->renderable || !strcmp(kind->kind, "Sandbox");
+}
+
 int cache_new(cache **out, sbx_kube *k, cache_changed_fn fn, void *payload)
 {
-	static const char *const kinds[][2] = {
-		{ "v1", "Namespace" }, { "v1", "ResourceQuota" }, { "v1", "LimitRange" },
-		{ "rbac.authorization.k8s.io/v1", "Role" }, { "rbac.authorization.k8s.io/v1", "RoleBinding" },
-		{ "v1", "Secret" }, { "v1", "ConfigMap" }, { "v1", "ServiceAccount" },
-		{ "networking.k8s.io/v1", "NetworkPolicy" }, { "v1", "PersistentVolumeClaim" },
-		{ "apps/v1", "Deployment" }, { "v1", "Service" }, { "sandbox.dev/v1alpha1", "Sandbox" },
-	};
 	sbx_kube_watch_handlers h = { on_list_begin, on_list_done, on_upsert, on_remove };
-	size_t n = sizeof(kinds) / sizeof(kinds[0]);
+	const sbx_kind *kind;
 	cache *c = calloc(1, sizeof(*c));
+	size_t n = 0;
 	int r = 0;
 
+	for (size_t i = 0; (kind = sbx_kind_at(i)); i++)
+		n += watched(kind);
 	if (!c || !(c->objects = map_new()) || !(c->watches = calloc(n, sizeof(*c->watches)))) {
 		cache_free(c);
 		return sbx_error_set(SBX_ENOMEM, "out of memory");
@@ -175,13 +178,14 @@ int cache_new(cache **out, sbx_kube *k, cache_changed_fn fn, void *payload)
 	c->k = k;
 	c->fn = fn;
 	c->payload = payload;
-	for (size_t i = 0; i < n && r == 0; i++) {
-		struct watch *w = &c->watches[i];
+	for (size_t i = 0; (kind = sbx_kind_at(i)) && r == 0; i++) {
+		struct watch *w = &c->watches[c->nwatches];
 
+		if (!watched(kind))
+			continue;
 		w->c = c;
-		w->kind = sbx_kind_find(kinds[i][0], kinds[i][1]);
-		r = sbx_kube_watch_start(&w->w, k, w->kind, NULL,
-					 SBX_LABEL_MANAGED_BY "=" SBX_MANAGER, &h, w);
+		w->kind = kind;
+		r = sbx_kube_watch_start(&w->w, k, kind, NULL, SBX_LABEL_MANAGED_BY "=" SBX_MANAGER, &h, w);
 		c->nwatches++;
 	}
 	if (r < 0) {

@@ -60,11 +60,6 @@ static const sbx_kind *kind_of(const cJSON *o)
 	return cJSON_IsString(av) && cJSON_IsString(k) ? sbx_kind_find(av->valuestring, k->valuestring) : NULL;
 }
 
-static bool ours(const controller *c, const cJSON *live)
-{
-	return controller_owns(c, live);
-}
-
 static void fail(struct rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void fail(struct rec *r, const char *fmt, ...)
@@ -128,35 +123,18 @@ static void event_done(sbx_kube_resp *resp, void *payload)
 /* Record a Warning Event on the Sandbox when it enters a failing state. */
 static void emit_event(struct rec *r, const char *reason, const char *message)
 {
-	controller *c = r->c;
-	cJSON *ev = cJSON_CreateObject(), *m, *inv;
-	char ts[32];
-	sbx_buf gen = SBX_BUF_INIT;
+	const cJSON *cr = live_sandbox(r->c, r->name);
+	cJSON *about = cr ? NULL : cJSON_CreateObject();
 
-	controller_timestamp(ts, controller_wall_ms());
-	sbx_buf_printf(&gen, "%s.", r->name);
-	cJSON_AddStringToObject(ev, "apiVersion", "v1");
-	cJSON_AddStringToObject(ev, "kind", "Event");
-	m = cJSON_AddObjectToObject(ev, "metadata");
-	cJSON_AddStringToObject(m, "generateName", sbx_buf_cstr(&gen));
-	cJSON_AddStringToObject(m, "namespace", "default");
-	inv = cJSON_AddObjectToObject(ev, "involvedObject");
-	cJSON_AddStringToObject(inv, "apiVersion", "sandbox.dev/v1alpha1");
-	cJSON_AddStringToObject(inv, "kind", "Sandbox");
-	cJSON_AddStringToObject(inv, "name", r->name);
-	if (meta(live_sandbox(c, r->name), "uid"))
-		cJSON_AddStringToObject(inv, "uid", meta(live_sandbox(c, r->name), "uid"));
-	cJSON_AddStringToObject(ev, "type", "Warning");
-	cJSON_AddStringToObject(ev, "reason", reason);
-	cJSON_AddStringToObject(ev, "message", message);
-	cJSON_AddStringToObject(ev, "firstTimestamp", ts);
-	cJSON_AddStringToObject(ev, "lastTimestamp", ts);
-	cJSON_AddNumberToObject(ev, "count", 1);
-	cJSON_AddStringToObject(cJSON_AddObjectToObject(ev, "source"), "component", SBX_MANAGER);
-	if (sbx_kube_start_create(c->kube, ev, event_done, NULL) == 0)
+	if (about) {
+		cJSON_AddStringToObject(about, "apiVersion", "sandbox.dev/v1alpha1");
+		cJSON_AddStringToObject(about, "kind", "Sandbox");
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(about, "metadata"), "name", r->name);
+	}
+	if (sbx_kube_start_event(r->c->kube, cr ? cr : about, "Warning", reason, message, event_done,
+				 NULL) == 0)
 		r->writes++;
-	cJSON_Delete(ev);
-	sbx_buf_dispose(&gen);
+	cJSON_Delete(about);
 }
 
 struct status {
@@ -351,7 +329,7 @@ static void check_done(sbx_kube_resp *resp, void *payload)
 {
 	struct rec *r = payload;
 
-	if (resp->err == 0 && resp->body && !ours(r->c, resp->body)) {
+	if (resp->err == 0 && resp->body && !controller_owns(r->c, resp->body)) {
 		sbx_buf who = SBX_BUF_INIT;
 		const cJSON *k = cJSON_GetObjectItem(resp->body, "kind");
 
@@ -468,7 +446,7 @@ static void scan_prune(const char *key, const cJSON *obj, void *payload)
 	if (!strcmp(kind, "Namespace") || !strcmp(kind, "PersistentVolumeClaim") ||
 	    !strcmp(kind, "Sandbox") || (!strcmp(kind, "Secret") && name && !strcmp(name, SBX_HOSTKEY_SECRET)))
 		return;
-	if (!ours(p->r->c, obj) || desired_has(p->r, key) || meta(obj, "deletionTimestamp"))
+	if (!controller_owns(p->r->c, obj) || desired_has(p->r, key) || meta(obj, "deletionTimestamp"))
 		return;
 	cJSON_AddItemToArray(p->doomed, cJSON_Duplicate(obj, 1));
 }
@@ -666,7 +644,7 @@ static void plan(struct rec *r, const sbx_spec *spec)
 
 	sbx_buf_printf(&key, "/Namespace//%s", r->ns);
 	live_ns = cache_get(c->cache, sbx_buf_cstr(&key));
-	ns_known = live_ns && ours(c, live_ns);
+	ns_known = live_ns && controller_owns(c, live_ns);
 	cJSON_ArrayForEach(obj, r->desired) {
 		const cJSON *live;
 		const sbx_kind *k = kind_of(obj);
@@ -674,7 +652,7 @@ static void plan(struct rec *r, const sbx_spec *spec)
 		sbx_buf_clear(&key);
 		sbx_diff_key(&key, obj);
 		live = cache_get(c->cache, sbx_buf_cstr(&key));
-		if (live && !ours(c, live)) {
+		if (live && !controller_owns(c, live)) {
 			sbx_buf who = SBX_BUF_INIT;
 
 			sbx_buf_printf(&who, "%s %s%s%s exists and is not managed by %s",

@@ -39,6 +39,11 @@ const sbx_kind *sbx_kind_find(const char *api_version, const char *kind)
 	return NULL;
 }
 
+const sbx_kind *sbx_kind_at(size_t i)
+{
+	return i < sizeof(kinds) / sizeof(kinds[0]) ? &kinds[i] : NULL;
+}
+
 const sbx_kind *sbx_kind_lookup(const char *api_version, const char *kind)
 {
 	const sbx_kind *k = sbx_kind_find(api_version, kind);

@@ -7,6 +7,7 @@
 #define SBX_KINDS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct sbx_kind {
 	const char *api_version;  /* "v1", "apps/v1", ... */
@@ -26,6 +27,10 @@ const sbx_kind *sbx_kind_lookup(const char *api_version, const char *kind);
  * ClusterRoleBinding,
  * CustomResourceDefinition and our Sandbox), or NULL. Static storage. */
 const sbx_kind *sbx_kind_find(const char *api_version, const char *kind);
+
+/* The i-th entry of the whole table, or NULL past its end (for walking it).
+ * Static storage. */
+const sbx_kind *sbx_kind_at(size_t i);
 
 /* Whether `kind` is a well-known cluster-scoped kind (ClusterRole,
  * PersistentVolume, ...), for clearer refusals. */

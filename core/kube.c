@@ -1002,8 +1002,10 @@ int sbx_kube_update_status(sbx_kube *k, cJSON **out, const cJSON *obj)
 	return r;
 }
 
-int sbx_kube_event(sbx_kube *k, const cJSON *about, const char *type, const char *reason,
-		   const char *message)
+/* A core/v1 Event about `about`; cluster-scoped objects get theirs in
+ * "default". Caller must cJSON_Delete; NULL on out of memory. */
+static cJSON *event_object(const cJSON *about, const char *type, const char *reason,
+			   const char *message)
 {
 	const char *ns = meta_str(about, "namespace"), *name = meta_str(about, "name");
 	cJSON *ev = cJSON_CreateObject(), *meta, *inv, *src;
@@ -1011,10 +1013,9 @@ int sbx_kube_event(sbx_kube *k, const cJSON *about, const char *type, const char
 	time_t t = time(NULL);
 	struct tm tm;
 	sbx_buf gen = SBX_BUF_INIT;
-	int r;
 
 	if (!ev)
-		return sbx_error_set(SBX_ENOMEM, "out of memory");
+		return NULL;
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	sbx_buf_printf(&gen, "%s.", name ? name : "object");
@@ -1040,11 +1041,31 @@ int sbx_kube_event(sbx_kube *k, const cJSON *about, const char *type, const char
 	cJSON_AddNumberToObject(ev, "count", 1);
 	src = cJSON_AddObjectToObject(ev, "source");
 	cJSON_AddStringToObject(src, "component", SBX_MANAGER);
-	r = sbx_kube_create(k, NULL, ev);
-	cJSON_Delete(ev);
 	sbx_buf_dispose(&gen);
+	return ev;
+}
+
+int sbx_kube_event(sbx_kube *k, const cJSON *about, const char *type, const char *reason,
+		   const char *message)
+{
+	cJSON *ev = event_object(about, type, reason, message);
+	int r = ev ? sbx_kube_create(k, NULL, ev) : sbx_error_set(SBX_ENOMEM, "out of memory");
+
+	cJSON_Delete(ev);
 	return r;
 }
+
+int sbx_kube_start_event(sbx_kube *k, const cJSON *about, const char *type, const char *reason,
+			 const char *message, sbx_kube_done_fn done, void *payload)
+{
+	cJSON *ev = event_object(about, type, reason, message);
+	int r = ev ? sbx_kube_start_create(k, ev, done, payload) : sbx_error_set(SBX_ENOMEM, "out of memory");
+
+	cJSON_Delete(ev);
+	return r;
+}
+
+
 
 /* ---- watch ----------------------------------------------------------- */
 

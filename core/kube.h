@@ -154,6 +154,10 @@ int sbx_kube_update_status(sbx_kube *k, cJSON **out, const cJSON *obj);
 int sbx_kube_event(sbx_kube *k, const cJSON *about, const char *type, const char *reason,
 		   const char *message);
 
+/* The same, non-blocking. */
+int sbx_kube_start_event(sbx_kube *k, const cJSON *about, const char *type, const char *reason,
+			 const char *message, sbx_kube_done_fn done, void *payload);
+
 /* ---- watch: list, then stream changes, relisting when needed --------- */
 
 typedef struct sbx_kube_watch sbx_kube_watch;
