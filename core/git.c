@@ -23,40 +23,7 @@
 #include "buf.h"
 #include "error.h"
 #include "git.h"
-
-#define REMOTE "origin"
-#define KNOWN_HOSTS_MAX ((size_t)4 << 20)
-#define TOKEN_MAX ((size_t)64 << 10)
-#define SUBJECT_MAX 1000
-
-enum scheme { SCHEME_FILE, SCHEME_SSH, SCHEME_HTTPS };
-
-struct sbx_git {
-	git_repository *repo;
-	git_remote *remote;   /* in memory, created once */
-	enum scheme scheme;
-	char *url;
-	char *shown;          /* url without a password, for messages */
-	char *secret;         /* password in the url, scrubbed from messages */
-	char *mirror_dir;
-	char *branch;
-	char *refspec;        /* +refs/heads/B:refs/remotes/origin/B */
-	char *remote_ref;     /* refs/heads/B */
-	char *local_ref;      /* refs/remotes/origin/B */
-	char *user;           /* from the url, or NULL */
-	char *host;           /* ssh:// and https://: from the url, lowercase */
-	int port;             /* from the url; 0 when absent */
-	char *ssh_key;
-	char *ssh_pub;        /* KEY.pub when it exists, else NULL */
-	char *known_hosts;
-	char *token_file;
-	size_t max_blob;
-	unsigned long head_checks;
-	unsigned long fetches;
-	int cb_code;          /* failure reported by a callback during this operation */
-	int cred_tries;
-	int inited;
-};
+#include "git-private.h"
 
 /* A growable list of owned files. */
 struct filelist {
@@ -258,7 +225,7 @@ static void scrub(sbx_buf *b, const char *msg, const char *secret)
 }
 
 /* Record a libgit2 failure of `what` (unless a callback already said why). */
-static int git_fail(sbx_git *g, int error, const char *what)
+int sbx_git__fail(sbx_git *g, int error, const char *what)
 {
 	const git_error *e = git_error_last();
 	sbx_buf msg = SBX_BUF_INIT;
@@ -644,7 +611,7 @@ done:
 	return r;
 }
 
-static void callbacks_init(git_remote_callbacks *cb, sbx_git *g)
+void sbx_git__callbacks_init(git_remote_callbacks *cb, sbx_git *g)
 {
 	git_remote_init_callbacks(cb, GIT_REMOTE_CALLBACKS_VERSION);
 	cb->credentials = credentials;
@@ -653,7 +620,7 @@ static void callbacks_init(git_remote_callbacks *cb, sbx_git *g)
 }
 
 /* Start one network operation: its own error, its own credential budget. */
-static void begin(sbx_git *g)
+void sbx_git__begin(sbx_git *g)
 {
 	sbx_error_clear();
 	git_error_clear();
@@ -697,33 +664,58 @@ static int set_config(sbx_git *g, const char *key, const char *value)
 	return r;
 }
 
+/* An existing clone must fetch from the url we were given. */
+static int check_origin(sbx_git *g)
+{
+	git_config *cfg = NULL;
+	git_buf old = GIT_BUF_INIT;
+	int r = 0;
+
+	if (git_repository_config(&cfg, g->repo) == 0 &&
+	    git_config_get_string_buf(&old, cfg, "remote." REMOTE ".url") == 0 &&
+	    strcmp(old.ptr, g->shown) != 0)
+		r = sbx_error_set(SBX_EINVAL, "the clone '%s' fetches from '%s', not '%s'; give "
+				  "another clone folder or fix the repository url", g->mirror_dir,
+				  old.ptr, g->shown);
+	git_buf_dispose(&old);
+	git_config_free(cfg);
+	return r;
+}
+
 static int open_mirror(sbx_git *g)
 {
 	git_repository_init_options io;
 	git_remote_create_options ro;
+	bool created = false;
 	int e, r = 0;
 
-	e = git_repository_open_ext(&g->repo, g->mirror_dir,
-				    GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, NULL);
+	e = git_repository_open_ext(&g->repo, g->mirror_dir, GIT_REPOSITORY_OPEN_NO_SEARCH |
+				    (g->worktree ? 0 : GIT_REPOSITORY_OPEN_BARE), NULL);
 	if (e == GIT_ENOTFOUND) {
 		if (!dir_is_empty_or_missing(g->mirror_dir)) {
-			r = sbx_error_set(SBX_EINVAL, "mirror folder '%s' is not empty and not a git "
-					  "repository; give an empty or new folder", g->mirror_dir);
+			r = sbx_error_set(SBX_EINVAL, "%s folder '%s' is not empty and not a git "
+					  "repository; give an empty or new folder", g->what,
+					  g->mirror_dir);
 			goto done;
 		}
 		git_repository_init_options_init(&io, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
-		io.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
+		io.flags = GIT_REPOSITORY_INIT_MKPATH | (g->worktree ? 0 : GIT_REPOSITORY_INIT_BARE);
+		io.initial_head = g->branch;
 		e = git_repository_init_ext(&g->repo, g->mirror_dir, &io);
+		created = e == 0;
 	}
 	if (e < 0) {
-		r = sbx_error_set(SBX_EIO, "cannot open the mirror '%s': %s", g->mirror_dir,
+		r = sbx_error_set(SBX_EIO, "cannot open the %s '%s': %s", g->what, g->mirror_dir,
 				  git_error_last() ? git_error_last()->message : "unknown error");
 		goto done;
 	}
 	/* For people who look into the mirror with git: "origin" (never a password). */
-	if ((r = set_config(g, "remote." REMOTE ".url", g->shown)) < 0 ||
-	    (r = set_config(g, "remote." REMOTE ".fetch", g->refspec)) < 0 ||
-	    (r = set_config(g, "remote." REMOTE ".tagopt", "--no-tags")) < 0)
+	if (g->worktree && !created)
+		r = check_origin(g);
+	else if ((r = set_config(g, "remote." REMOTE ".url", g->shown)) == 0 &&
+		 (r = set_config(g, "remote." REMOTE ".fetch", g->refspec)) == 0)
+		r = set_config(g, "remote." REMOTE ".tagopt", "--no-tags");
+	if (r < 0)
 		goto done;
 	/*
 	 * The remote used is an in-memory one with the refspec: no insteadOf
@@ -763,7 +755,7 @@ int sbx_git_open(sbx_git **out, const sbx_git_options *opts)
 	sbx_error_clear();
 	if (!out || !opts || !opts->url || !opts->url[0] || !opts->mirror_dir ||
 	    !opts->mirror_dir[0]) {
-		r = sbx_error_set(SBX_EUSAGE, "a git source needs a url and a mirror folder");
+		r = sbx_error_set(SBX_EUSAGE, "a git source needs a url and a local folder");
 		goto done;
 	}
 	branch = opts->branch && opts->branch[0] ? opts->branch : "main";
@@ -806,6 +798,8 @@ int sbx_git_open(sbx_git **out, const sbx_git_options *opts)
 	g->known_hosts = dup_or_null(opts->known_hosts);
 	g->token_file = dup_or_null(opts->token_file);
 	g->max_blob = opts->max_blob ? opts->max_blob : 256 * 1024;
+	g->worktree = opts->worktree;
+	g->what = opts->worktree ? "clone" : "mirror";
 	if (!g->url || !g->shown || !g->mirror_dir || !g->branch || !g->remote_ref ||
 	    !g->local_ref || !g->refspec || (parts.user && !g->user) ||
 	    (parts.host && !g->host) || (opts->ssh_key && !g->ssh_key) ||
@@ -863,7 +857,7 @@ static int find_head(sbx_git *g, git_remote *remote, git_oid *id)
 
 	e = git_remote_ls(&heads, &n, remote);
 	if (e < 0) {
-		r = git_fail(g, e, "listing the branches of");
+		r = sbx_git__fail(g, e, "listing the branches of");
 		goto done;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -884,14 +878,14 @@ int sbx_git_remote_head(sbx_git *g, char oid[SBX_GIT_OID_HEX])
 	git_oid id;
 	int e, r = 0;
 
-	begin(g);
+	sbx_git__begin(g);
 	g->head_checks++;
 	git_remote_connect_options_init(&co, GIT_REMOTE_CONNECT_OPTIONS_VERSION);
-	callbacks_init(&co.callbacks, g);
+	sbx_git__callbacks_init(&co.callbacks, g);
 	co.proxy_opts.type = GIT_PROXY_AUTO;
 	e = git_remote_connect_ext(g->remote, GIT_DIRECTION_FETCH, &co);
 	if (e < 0 || g->cb_code) {
-		r = git_fail(g, e, "connecting to");
+		r = sbx_git__fail(g, e, "connecting to");
 		goto done;
 	}
 	r = find_head(g, g->remote, &id);
@@ -911,17 +905,17 @@ int sbx_git_fetch(sbx_git *g, char oid[SBX_GIT_OID_HEX])
 	git_oid id, local;
 	int e, r = 0;
 
-	begin(g);
+	sbx_git__begin(g);
 	g->fetches++;
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	callbacks_init(&fo.callbacks, g);
+	sbx_git__callbacks_init(&fo.callbacks, g);
 	fo.proxy_opts.type = GIT_PROXY_AUTO;
 	fo.prune = GIT_FETCH_NO_PRUNE;
 	fo.update_fetchhead = 0;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	e = git_remote_fetch(g->remote, &specs, &fo, NULL);
 	if (e < 0 || g->cb_code) {
-		r = git_fail(g, e, "fetching from");
+		r = sbx_git__fail(g, e, "fetching from");
 		goto done;
 	}
 	/* The advertisement stays readable after the fetch disconnected. */
@@ -931,7 +925,7 @@ int sbx_git_fetch(sbx_git *g, char oid[SBX_GIT_OID_HEX])
 	    git_reference_name_to_id(&local, g->repo, g->local_ref) < 0 ||
 	    !git_oid_equal(&local, &id)) {
 		r = sbx_error_set(SBX_ETRANSPORT, "fetching from '%s' did not bring branch '%s' "
-				  "into the mirror '%s'", g->shown, g->branch, g->mirror_dir);
+				  "into the %s '%s'", g->shown, g->branch, g->what, g->mirror_dir);
 		goto done;
 	}
 	git_oid_tostr(oid, SBX_GIT_OID_HEX, &id);
@@ -961,8 +955,8 @@ static int lookup_commit(git_commit **out, sbx_git *g, const char *hex)
 		goto done;
 	e = git_commit_lookup(out, g->repo, &id);
 	if (e == GIT_ENOTFOUND)
-		r = sbx_error_set(SBX_ENOTFOUND, "commit '%s' is not in the mirror '%s'; fetch it "
-				  "first", hex, g->mirror_dir);
+		r = sbx_error_set(SBX_ENOTFOUND, "commit '%s' is not in the %s '%s'; fetch it "
+				  "first", hex, g->what, g->mirror_dir);
 	else if (e < 0)
 		r = sbx_error_set(SBX_EIO, "cannot read commit '%s' from the mirror '%s': %s", hex,
 				  g->mirror_dir, git_error_last() ? git_error_last()->message :
@@ -1365,6 +1359,7 @@ void sbx_git_free(sbx_git *g)
 	free(g->ssh_pub);
 	free(g->known_hosts);
 	free(g->token_file);
+	free(g->push_status);
 	if (g->inited)
 		git_libgit2_shutdown();
 	free(g);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buf.h"
 #include "diag.h"
 #include "render.h"
 
@@ -27,12 +28,15 @@ typedef struct sbx_git_options {
 	const char *known_hosts;      /* required for ssh://: the server key is verified against it */
 	const char *token_file;       /* https://: a token, sent as the password (re-read each fetch) */
 	size_t max_blob;              /* largest file read; default 256 KiB */
+	bool worktree;                /* mirror_dir is a clone with a working tree (the CLI's) */
 } sbx_git_options;
 
-#define SBX_GIT_OPTIONS_INIT { NULL, "main", NULL, NULL, NULL, NULL, 256 * 1024 }
+#define SBX_GIT_OPTIONS_INIT { NULL, "main", NULL, NULL, NULL, NULL, 256 * 1024, false }
 
 /* Open (creating when missing) the mirror for opts->url. Does no network
- * I/O. Returns 0 and *out (caller must sbx_git_free), or a negative SBX_E*
+ * I/O. With opts->worktree the folder is a normal clone (HEAD on the
+ * branch, files checked out by gitwork.c); an existing clone must have
+ * opts->url as its "origin". Returns 0 and *out (caller must sbx_git_free), or a negative SBX_E*
  * with the reason in sbx_error_last() (never a token). */
 int sbx_git_open(sbx_git **out, const sbx_git_options *opts);
 
@@ -86,6 +90,30 @@ void sbx_git_changes_dispose(sbx_git_changes *c);
 
 /* Counters for metrics and tests: remote head checks and fetches made. */
 void sbx_git_stats(const sbx_git *g, unsigned long *head_checks, unsigned long *fetches);
+
+/* ---- the CLI's working clone (opts.worktree; gitwork.c) --------------- */
+
+/* Append one line per local change that would be in the way of a checkout
+ * ("  modified:   sandboxes/alice.yaml", untracked files included, ignored
+ * ones not), and a line when the local branch has commits the remote
+ * branch lacks. Returns how many lines were added (0: clean), or a
+ * negative SBX_E*. */
+int sbx_git_local_changes(sbx_buf *out, sbx_git *g);
+
+/* Move the clone's branch, index and working tree to commit `oid` (hex,
+ * already fetched), refusing to overwrite local changes. */
+int sbx_git_checkout(sbx_git *g, const char *oid);
+
+/* Commit a one-file change on top of `parent` (hex): `path` (relative to
+ * the repository root) set to `len` bytes of `data`, or removed when data
+ * is NULL, with `message` and the author from git's configuration (else
+ * the login name). Push it to the branch and, on success, check it out and
+ * write its id into `oid`. Returns 0; SBX_ECONFLICT when the remote branch
+ * is no longer at `parent` (fetch, redo the change on the new head and try
+ * again); SBX_EINVAL when the remote refused the push or the credentials;
+ * SBX_ETRANSPORT when it could not be reached. */
+int sbx_git_commit_push(char oid[SBX_GIT_OID_HEX], sbx_git *g, const char *parent,
+			const char *path, const char *data, size_t len, const char *message);
 
 /* Free. NULL-safe. */
 void sbx_git_free(sbx_git *g);
