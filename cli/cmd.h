@@ -17,7 +17,14 @@ typedef struct cli_cmd {
 	int (*run)(int argc, char **argv);   /* argv[0] is the command name */
 } cli_cmd;
 
+int cmd_config(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_quota(int argc, char **argv);
+int cmd_resize(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

@@ -11,6 +11,13 @@
 #include "sbx_version.h"
 
 static const cli_cmd commands[] = {
+	{ "create", "ask for a sandbox: write, commit and push its file", cmd_create },
+	{ "resize", "change a sandbox's cpu, memory or storage (shows the plan)", cmd_resize },
+	{ "delete", "remove a sandbox's file (its data is kept for the grace period)", cmd_delete },
+	{ "list", "list the sandboxes the controller reports", cmd_list },
+	{ "status", "show one sandbox: sync, health, timeline, message", cmd_status },
+	{ "quota", "SREs: show or set a sandbox's override in the policy", cmd_quota },
+	{ "config", "show the settings and where each comes from", cmd_config },
 	{ "lint", "validate sandbox files, the policy and the templates", cmd_lint },
 	{ "render", "print the Kubernetes objects a sandbox renders to", cmd_render },
 	{ "version", "print the version", cmd_version },

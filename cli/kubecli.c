@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The CLI's cluster access: the developer's kubeconfig (exec plugins
+ * allowed, as kubectl does), SelfSubjectReview for "who am I", and reads
+ * of the Sandbox resources.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "error.h"
+#include "kubecli.h"
+
+int cli_kube_open(cli_kube *k, const cli_config *cfg)
+{
+	sbx_kubeconfig_options ko = SBX_KUBECONFIG_OPTIONS_INIT;
+	sbx_kube_options o = SBX_KUBE_OPTIONS_INIT;
+	int r;
+
+	memset(k, 0, sizeof(*k));
+	ko.paths = cfg->value[CFG_KUBECONFIG];
+	ko.context = cfg->value[CFG_CONTEXT];
+	ko.allow_exec = true;
+	o.max_retries = 2;
+	o.timeout_ms = 20000;
+	r = sbx_kubeconfig_load(&k->cfg, &ko);
+	if (r == 0)
+		r = sbx_kube_new(&k->kube, k->cfg, &o);
+	if (r < 0) {
+		cli_kube_close(k);
+		return cli_error(EXIT_INVALID, "%s; check --kubeconfig / --context ('sandbox config')",
+				 sbx_error_last());
+	}
+	return EXIT_OK;
+}
+
+void cli_kube_close(cli_kube *k)
+{
+	sbx_kube_free(k->kube);
+	sbx_kube_config_free(k->cfg);
+	memset(k, 0, sizeof(*k));
+}
+
+const char *cli_json_str(const cJSON *obj, ...)
+{
+	const char *key;
+	va_list ap;
+
+	va_start(ap, obj);
+	while (obj && (key = va_arg(ap, const char *)))
+		obj = cJSON_GetObjectItemCaseSensitive(obj, key);
+	va_end(ap);
+	return cJSON_IsString(obj) ? obj->valuestring : NULL;
+}
+
+struct result {
+	int done;
+	sbx_kube_resp resp;
+	cJSON *body;
+};
+
+static void done_cb(sbx_kube_resp *resp, void *payload)
+{
+	struct result *res = payload;
+
+	res->done = 1;
+	res->resp = *resp;
+	res->body = resp->body;
+	resp->body = NULL;
+}
+
+int cli_kube_whoami(cli_kube *k, char **user)
+{
+	static const char body[] = "{\"apiVersion\":\"authentication.k8s.io/v1\","
+				   "\"kind\":\"SelfSubjectReview\"}";
+	sbx_kube_req req = { "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", body, NULL };
+	struct result res = { 0 };
+	const char *name;
+	int r = 0;
+
+	sbx_error_clear();
+	if (sbx_kube_start(k->kube, &req, done_cb, &res) < 0) {
+		r = sbx_error_set(SBX_ENOMEM, "out of memory");
+		goto done;
+	}
+	while (!res.done && sbx_kube_run(k->kube, 1000) >= 0)
+		;
+	if (!res.done || res.resp.err) {
+		r = sbx_error_set(res.done ? res.resp.err : SBX_ETRANSPORT, "asking the cluster who "
+				  "you are failed: %s", res.done ? res.resp.message : "no answer");
+		goto done;
+	}
+	name = cli_json_str(res.body, "status", "userInfo", "username", NULL);
+	if (!name || !*name) {
+		r = sbx_error_set(SBX_EINVAL, "the cluster did not say who you are");
+		goto done;
+	}
+	*user = strdup(name);
+	if (!*user)
+		r = SBX_ENOMEM;
+done:
+	cJSON_Delete(res.body);
+	return r;
+}
+
+int cli_kube_sandbox(cli_kube *k, cJSON **out, const char *name)
+{
+	return sbx_kube_get(k->kube, out, sbx_kind_find("sandbox.dev/v1alpha1", "Sandbox"), NULL,
+			    name);
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The CLI and the controller together on the local control plane
+# (tests/cluster), with the GitOps repository served by a real OpenSSH sshd
+# on 127.0.0.1: the controller fetches over ssh://, developers push over
+# ssh:// and file://. create --wait -> Healthy; resize -> the new quota and
+# Deployment resources are live; two creates racing from two clones both
+# land (the rebase path); delete -> PendingDelete; quota set -> the
+# namespace's ResourceQuota changes; list and status read what the
+# controller reports.
+set -uo pipefail
+bin=${SBX_SANDBOX_BIN:?set SBX_SANDBOX_BIN}
+ctl=${SBX_CONTROLLER_BIN:?set SBX_CONTROLLER_BIN}
+src=${SBX_SOURCE_ROOT:?set SBX_SOURCE_ROOT}
+[ -n "${KUBECONFIG:-}" ] || { echo "KUBECONFIG is not set: run tests/cluster/up and eval tests/cluster/env"; exit 1; }
+tmp=$(mktemp -d)
+id=$RANDOM
+prefix="c$id-"
+names="gus hal ivy jon"
+ctl_pid= sshd_pid=
+passed=0 failed=0
+
+cleanup() {
+	[ -n "$ctl_pid" ] && kill "$ctl_pid" 2>/dev/null && wait "$ctl_pid" 2>/dev/null
+	[ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null && wait "$sshd_pid" 2>/dev/null
+	for n in $names; do kubectl delete sandbox "$n" --wait=false >/dev/null 2>&1; done
+	kubectl get ns -o name | grep "namespace/$prefix" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+check() {
+	local name=$1; shift
+	if "$@"; then passed=$((passed + 1)); echo "ok - $name"
+	else
+		failed=$((failed + 1)); echo "not ok - $name"
+		tail -5 "$tmp/controller.log" | sed 's/^/  # /'
+	fi
+}
+status_is() { # expected status, command...
+	local want=$1; shift
+	"$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+	local got=$?
+	[ "$got" -eq "$want" ] || { echo "  exit $got, want $want: $*"; cat "$tmp/out" "$tmp/err" | head -30; return 1; }
+}
+has() { grep -qF -- "$1" "$2" || { echo "  missing: $1"; echo "  in:"; sed 's/^/    /' "$2"; return 1; }; }
+until_ok() { local end=$((SECONDS + $1)); shift; while ! "$@" >/dev/null 2>&1; do ((SECONDS < end)) || return 1; sleep 0.5; done; }
+field() { kubectl get sandbox "$1" -o "jsonpath={.status.$2}" 2>/dev/null; }
+jp() { kubectl -n "$prefix$1" get "$2" -o "jsonpath=$3" 2>/dev/null; }
+export -f field jp
+export prefix
+# the sanitizer build: libgit2's own ssh leaks are not ours (see the file)
+export LSAN_OPTIONS="suppressions=$src/tests/data/lsan-libgit2-ssh.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export ASAN_OPTIONS="fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+
+# The GitOps repository: the example's templates with this run's prefix, a
+# grace period long enough to see PendingDelete, and no sandbox yet.
+git init -q -b main "$tmp/seed"
+mkdir -p "$tmp/seed/sandboxes"
+cp -r "$src/templates" "$tmp/seed/"
+sed -i "s/^  namespacePrefix: .*/  namespacePrefix: $prefix/; s/^    maxPrunePercent: .*/    maxPrunePercent: 100/; s/^    carol: .*/    hal: {cpu: \"8\", memory: 16Gi}/" "$tmp/seed/templates/policy.yaml"
+touch "$tmp/seed/sandboxes/.keep"
+git -C "$tmp/seed" add -A
+git -C "$tmp/seed" -c user.name=seed -c user.email=seed@example.com commit -qm "policy and templates"
+git clone -q --bare "$tmp/seed" "$tmp/remote.git"
+
+# sshd on loopback serving it: its own host key, one authorized client key.
+mkdir -p /run/sshd "$tmp/sshd"
+for k in host client; do ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$tmp/sshd/$k"; done
+cp "$tmp/sshd/client.pub" "$tmp/sshd/authorized_keys"
+for attempt in 1 2 3 4 5 6 7 8; do
+	port=$((20000 + (RANDOM * 7 + attempt) % 40000))
+	printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s/host\nPidFile %s/pid\nAuthorizedKeysFile %s/authorized_keys\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n' \
+		"$port" "$tmp/sshd" "$tmp/sshd" "$tmp/sshd" > "$tmp/sshd/config"
+	/usr/sbin/sshd -D -e -f "$tmp/sshd/config" 2>>"$tmp/sshd/log" &
+	sshd_pid=$!
+	until_ok 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" && break
+	kill "$sshd_pid" 2>/dev/null; wait "$sshd_pid" 2>/dev/null; sshd_pid=
+done
+[ -n "$sshd_pid" ] || { echo "cannot start sshd:"; cat "$tmp/sshd/log"; exit 1; }
+printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$tmp/sshd/host.pub")" > "$tmp/sshd/known_hosts"
+url="ssh://$(id -un)@127.0.0.1:$port$tmp/remote.git"
+
+# The controller fetches over ssh://, polling every second.
+"$ctl" --repo "$url" --git-ssh-key "$tmp/sshd/client" --git-known-hosts "$tmp/sshd/known_hosts" \
+	--state-dir "$tmp/state" --listen '' --poll-interval 1 --instance "cli-$id" --workers 4 \
+	>>"$tmp/controller.log" 2>&1 &
+ctl_pid=$!
+
+# A developer: home, key, git identity; the repository over ssh://.
+export HOME=$tmp/home USER=dev
+mkdir -p "$HOME/.ssh"
+ssh-keygen -q -t ed25519 -N '' -C dev@laptop -f "$HOME/.ssh/id_ed25519"
+printf '[user]\n\tname = Dev\n\temail = dev@example.com\n' > "$HOME/.gitconfig"
+unset SSH_AUTH_SOCK SANDBOX_CONFIG XDG_CONFIG_HOME XDG_DATA_HOME
+export SANDBOX_REPO=$url SANDBOX_GIT_SSH_KEY=$tmp/sshd/client SANDBOX_GIT_KNOWN_HOSTS=$tmp/sshd/known_hosts
+export SANDBOX_CLONE=$tmp/clone-a
+
+check "create --wait over ssh:// ends ready" status_is 0 "$bin" create gus --size small --wait --timeout 120
+check "... showing each step" bash -c "for s in pushed 'seen by the controller' applied 'pod scheduled' 'pod running' ready; do grep -q \"^  \$s  \" '$tmp/out' || exit 1; done"
+check "... the owner is who the cluster says you are" bash -c "git -C '$tmp/remote.git' show main:sandboxes/gus.yaml | grep -q '^  owner: sandbox-admin$'"
+check "... and the Sandbox is Synced and Healthy" bash -c "[ \"\$(field gus sync)/\$(field gus health)\" = Synced/Healthy ]"
+check "list shows it in a table" status_is 0 "$bin" list
+check "... with the columns" bash -c "head -1 '$tmp/out' | grep -q '^NAME  *OWNER  *SIZE  *SYNC  *HEALTH  *AGE$' && grep -q '^gus  *sandbox-admin  *small  *Synced  *Healthy ' '$tmp/out'"
+check "list -o json is a v1 List" bash -c "'$bin' list -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"kind\"]==\"List\" and \"gus\" in [i[\"metadata\"][\"name\"] for i in d[\"items\"]]'"
+check "status shows the timeline and the message" status_is 0 "$bin" status gus
+check "... lines" bash -c "grep -q '^Sync:       Synced at ' '$tmp/out' && grep -q '^  ready  *20' '$tmp/out' && grep -q '^Message:    ready' '$tmp/out'"
+check "status -o yaml" bash -c "'$bin' status gus -o yaml | grep -q '^  sync: Synced$'"
+check "status of an unknown sandbox exits 1" status_is 1 "$bin" status nobody
+
+# resize: quota and Deployment resources follow
+check "resize --wait ends ready" status_is 0 "$bin" resize gus --cpu 2 --memory 3Gi --yes --wait --timeout 120
+check "... the Deployment has the new resources" until_ok 30 bash -c "[ \"\$(jp gus deploy/sandbox '{.spec.template.spec.containers[0].resources.limits.memory}')\" = 3Gi ]"
+check "... the ResourceQuota has the new figures" until_ok 30 bash -c "[ \"\$(jp gus resourcequota/sandbox '{.spec.hard.limits\.cpu}/{.spec.hard.limits\.memory}')\" = 2/3Gi ]"
+
+# two developers race: a slow pre-receive hook holds both pushes, one loses
+# the ref update and redoes its change on the new head
+printf '#!/bin/sh\ncat >/dev/null\nsleep 2\n' > "$tmp/remote.git/hooks/pre-receive"
+chmod +x "$tmp/remote.git/hooks/pre-receive"
+SANDBOX_CLONE=$tmp/clone-b "$bin" create ivy --owner ivy@example.com >"$tmp/ivy.out" 2>&1 &
+a=$!
+SANDBOX_CLONE=$tmp/clone-c "$bin" create jon --owner jon@example.com >"$tmp/jon.out" 2>&1 &
+b=$!
+wait "$a"; ra=$?
+wait "$b"; rb=$?
+rm "$tmp/remote.git/hooks/pre-receive"
+check "two racing creates both exit 0" bash -c "[ $ra = 0 ] && [ $rb = 0 ] || { cat '$tmp/ivy.out' '$tmp/jon.out'; exit 1; }"
+check "... one of them redid its change on the new head" bash -c "cat '$tmp/ivy.out' '$tmp/jon.out' | grep -q 'redoing the change on its new head'"
+check "... both files are on the remote" bash -c "git -C '$tmp/remote.git' cat-file -e main:sandboxes/ivy.yaml && git -C '$tmp/remote.git' cat-file -e main:sandboxes/jon.yaml"
+check "... and both become Healthy" until_ok 90 bash -c "[ \"\$(field ivy health)/\$(field jon health)\" = Healthy/Healthy ]"
+
+# quota set: the namespace's ResourceQuota changes
+check "quota set over file:// exits 0" status_is 0 env SANDBOX_REPO="file://$tmp/remote.git" SANDBOX_CLONE="$tmp/clone-d" "$bin" quota set ivy --cpu 6 --memory 12Gi
+check "... the ResourceQuota follows" until_ok 60 bash -c "[ \"\$(jp ivy resourcequota/sandbox '{.spec.hard.limits\.cpu}/{.spec.hard.limits\.memory}')\" = 6/12Gi ]"
+
+# delete: PendingDelete, namespace and volume kept
+check "delete exits 0" status_is 0 "$bin" delete jon --yes
+check "... the Sandbox goes PendingDelete" until_ok 60 bash -c "[ \"\$(field jon sync)\" = PendingDelete ]"
+check "... its namespace and volume are kept" bash -c "kubectl get ns ${prefix}jon >/dev/null && kubectl -n ${prefix}jon get pvc home >/dev/null"
+check "... status says the data is kept" bash -c "'$bin' status jon | grep -q '^Deleting:   file removed; data kept since'"
+
+# failures say what to do
+check "a key the server does not accept fails clearly" status_is 1 env SANDBOX_GIT_SSH_KEY="$HOME/.ssh/id_ed25519" SANDBOX_CLONE="$tmp/clone-e" "$bin" resize gus --cpu 1 --yes
+check "... naming authentication" has "authentication to" "$tmp/err"
+: > "$tmp/empty_known_hosts"
+check "an unknown host key fails clearly" status_is 1 env SANDBOX_GIT_KNOWN_HOSTS="$tmp/empty_known_hosts" SANDBOX_CLONE="$tmp/clone-f" "$bin" resize gus --cpu 1 --yes
+check "... naming known_hosts" has "known_hosts" "$tmp/err"
+check "an unreachable server fails clearly" status_is 1 env SANDBOX_REPO="ssh://dev@127.0.0.1:1/x.git" SANDBOX_CLONE="$tmp/clone-g" "$bin" resize gus --cpu 1 --yes
+check "... saying what to check" has "check the repository url" "$tmp/err"
+check "the controller stayed up" kill -0 "$ctl_pid"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
