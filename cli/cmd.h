@@ -6,6 +6,7 @@
 #ifndef SBX_CLI_CMD_H
 #define SBX_CLI_CMD_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Exit statuses, kubectl-style. */
@@ -37,6 +38,11 @@ void cli_arena_end(void);
 
 /* Print "sandbox: error: MESSAGE" to stderr and return `status`. */
 int cli_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Ask `question` on a terminal before a change is pushed: EXIT_OK when
+ * `yes` is set or the answer is y; else the exit status, after saying why
+ * (cancelled, or stdin is not a terminal and --yes is missing). */
+int cli_confirm(bool yes, const char *question);
 
 /* Whether argv holds -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);

@@ -33,13 +33,10 @@ int cmd_config(int argc, char **argv)
 	optind = 1;
 	while (status == EXIT_OK && (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (ch == 'h') {
-			printf("%s%s", help, cli_config_help);
+			cli_config_print_help(help);
 			goto done;
 		}
-		if (!cli_config_flag(&cfg, ch, optarg)) {
-			fprintf(stderr, "%s%s", help, cli_config_help);
-			status = EXIT_USAGE;
-		}
+		status = cli_config_option(&cfg, ch, optarg, help);
 	}
 	if (status != EXIT_OK)
 		goto done;

@@ -317,31 +317,19 @@ int cmd_create(int argc, char **argv)
 		case O_OWNER: free(c.owner); c.owner = strdup(optarg); break;
 		case O_WAIT: wait = true; break;
 		case O_TIMEOUT: timeout = optarg; break;
-		case 'h': printf("%s%s", help, cli_config_help); goto done;
-		default:
-			if (!cli_config_flag(&cfg, ch, optarg)) {
-				fprintf(stderr, "%s%s", help, cli_config_help);
-				status = EXIT_USAGE;
-			}
+		case 'h': cli_config_print_help(help); goto done;
+		default: status = cli_config_option(&cfg, ch, optarg, help);
 		}
 	}
 	if (status != EXIT_OK)
 		goto done;
-	if (argc - optind > 1) {
-		status = cli_error(EXIT_USAGE, "one sandbox at a time: unexpected '%s'", argv[optind + 1]);
-		goto done;
-	}
 	if (c.size && (c.cpu || c.memory || c.storage)) {
 		status = cli_error(EXIT_USAGE, "give --size or --cpu/--memory/--storage, not both");
 		goto done;
 	}
-	if ((status = cli_config_load(&cfg)) != EXIT_OK)
+	if ((status = cli_config_load(&cfg)) != EXIT_OK ||
+	    (status = cli_config_name(&c.name, &cfg, argc, argv, optind)) != EXIT_OK)
 		goto done;
-	c.name = optind < argc ? argv[optind] : cfg.value[CFG_NAME];
-	if (!c.name) {
-		status = cli_error(EXIT_USAGE, "which sandbox? give NAME or set 'name' in %s", cfg.file);
-		goto done;
-	}
 	if (!c.nkeys && (status = default_keys(&c)) != EXIT_OK)
 		goto done;
 	if (!c.owner) {

@@ -8,7 +8,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cmd.h"
 #include "gitops.h"
@@ -63,7 +62,7 @@ int cmd_delete(int argc, char **argv)
 	};
 	struct del d = { .grace_s = -1 };
 	cli_config cfg;
-	char oid[SBX_GIT_OID_HEX], answer[16] = "";
+	char oid[SBX_GIT_OID_HEX], question[400];
 	bool yes = false;
 	int ch, status = EXIT_OK;
 
@@ -72,12 +71,8 @@ int cmd_delete(int argc, char **argv)
 	while (status == EXIT_OK && (ch = getopt_long(argc, argv, "hy", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'y': yes = true; break;
-		case 'h': printf("%s%s", help, cli_config_help); goto done;
-		default:
-			if (!cli_config_flag(&cfg, ch, optarg)) {
-				fprintf(stderr, "%s%s", help, cli_config_help);
-				status = EXIT_USAGE;
-			}
+		case 'h': cli_config_print_help(help); goto done;
+		default: status = cli_config_option(&cfg, ch, optarg, help);
 		}
 	}
 	if (status != EXIT_OK)
@@ -89,20 +84,10 @@ int cmd_delete(int argc, char **argv)
 	d.name = argv[optind];
 	if ((status = cli_config_load(&cfg)) != EXIT_OK)
 		goto done;
-	if (!yes) {
-		if (!isatty(STDIN_FILENO)) {
-			status = cli_error(EXIT_USAGE, "stdin is not a terminal: re-run with --yes to "
-					   "delete '%s'", d.name);
-			goto done;
-		}
-		fprintf(stderr, "Delete sandbox '%s'? Its workload stops now; its data is kept "
-			"for the grace period. [y/N] ", d.name);
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
-			status = cli_error(EXIT_INVALID, "cancelled; nothing was pushed");
-			goto done;
-		}
-	}
-	if ((status = cli_git_change(oid, &cfg, edit, &d)) != EXIT_OK)
+	snprintf(question, sizeof(question), "Delete sandbox '%s'? Its workload stops now; its "
+		 "data is kept for the grace period.", d.name);
+	if ((status = cli_confirm(yes, question)) != EXIT_OK ||
+	    (status = cli_git_change(oid, &cfg, edit, &d)) != EXIT_OK)
 		goto done;
 	printf("sandbox '%s' is being deleted: the controller stops it now and keeps namespace "
 	       "'%s%s' with its home volume", d.name, d.prefix, d.name);

@@ -114,12 +114,10 @@ static int parse(int argc, char **argv, const char *help, cli_config *cfg, enum 
 				return cli_error(EXIT_USAGE, "unknown output format '%s' (table, json, "
 						 "yaml)", optarg);
 			break;
-		case 'h': printf("%s%s", help, cli_config_help); return -1;
+		case 'h': cli_config_print_help(help); return -1;
 		default:
-			if (!cli_config_flag(cfg, ch, optarg)) {
-				fprintf(stderr, "%s%s", help, cli_config_help);
+			if (cli_config_option(cfg, ch, optarg, help) != EXIT_OK)
 				return EXIT_USAGE;
-			}
 		}
 	}
 	return cli_config_load(cfg);
@@ -262,16 +260,8 @@ int cmd_status(int argc, char **argv)
 		status = status < 0 ? EXIT_OK : status;
 		goto done;
 	}
-	if (argc - optind > 1) {
-		status = cli_error(EXIT_USAGE, "one sandbox at a time: unexpected '%s'", argv[optind + 1]);
-		goto done;
-	}
-	name = optind < argc ? argv[optind] : cfg.value[CFG_NAME];
-	if (!name) {
-		status = cli_error(EXIT_USAGE, "which sandbox? give NAME or set 'name' in %s", cfg.file);
-		goto done;
-	}
-	if ((status = cli_kube_open(&k, &cfg)) != EXIT_OK)
+	if ((status = cli_config_name(&name, &cfg, argc, argv, optind)) != EXIT_OK ||
+	    (status = cli_kube_open(&k, &cfg)) != EXIT_OK)
 		goto done;
 	r = cli_kube_sandbox(&k, &sb, name);
 	if (r == SBX_ENOTFOUND) {

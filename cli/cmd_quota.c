@@ -161,12 +161,8 @@ int cmd_quota(int argc, char **argv)
 		switch (ch) {
 		case O_CPU: case O_MEMORY: case O_STORAGE: qt.v[ch - O_CPU] = optarg; break;
 		case O_CLEAR: qt.clear = true; break;
-		case 'h': printf("%s%s", help, cli_config_help); goto done;
-		default:
-			if (!cli_config_flag(&cfg, ch, optarg)) {
-				fprintf(stderr, "%s%s", help, cli_config_help);
-				status = EXIT_USAGE;
-			}
+		case 'h': cli_config_print_help(help); goto done;
+		default: status = cli_config_option(&cfg, ch, optarg, help);
 		}
 	}
 	if (status != EXIT_OK)

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cmd.h"
 #include "error.h"
@@ -67,21 +66,6 @@ static int parse_spec(sbx_spec **out, const sbx_policy *p, const char *path, con
 	sbx_buf_dispose(&text);
 	sbx_diags_dispose(&d);
 	return r;
-}
-
-static int confirm(const struct resize *z)
-{
-	char answer[16] = "";
-
-	if (z->yes)
-		return EXIT_OK;
-	if (!isatty(STDIN_FILENO))
-		return cli_error(EXIT_USAGE, "stdin is not a terminal: re-run with --yes to push "
-				 "this plan");
-	fputs("Push this change? [y/N] ", stderr);
-	if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
-		return cli_error(EXIT_INVALID, "cancelled; nothing was pushed");
-	return EXIT_OK;
 }
 
 /* Print the plan (the first time) and build the commit message. */
@@ -145,7 +129,7 @@ static int plan(cli_change *out, const struct resize *z, const sbx_policy *p,
 	sbx_buf_putc(&msg, ')');
 	snprintf(out->message, sizeof(out->message), "%s", sbx_buf_cstr(&msg));
 	if (print)
-		status = confirm(z);
+		status = cli_confirm(z->yes, "Push this change?");
 done:
 	sbx_buf_dispose(&a);
 	sbx_buf_dispose(&b);
@@ -261,20 +245,12 @@ int cmd_resize(int argc, char **argv)
 		case 'y': z.yes = true; break;
 		case O_WAIT: wait = true; break;
 		case O_TIMEOUT: timeout = optarg; break;
-		case 'h': printf("%s%s", help, cli_config_help); goto done;
-		default:
-			if (!cli_config_flag(&cfg, ch, optarg)) {
-				fprintf(stderr, "%s%s", help, cli_config_help);
-				status = EXIT_USAGE;
-			}
+		case 'h': cli_config_print_help(help); goto done;
+		default: status = cli_config_option(&cfg, ch, optarg, help);
 		}
 	}
 	if (status != EXIT_OK)
 		goto done;
-	if (argc - optind > 1) {
-		status = cli_error(EXIT_USAGE, "one sandbox at a time: unexpected '%s'", argv[optind + 1]);
-		goto done;
-	}
 	if (z.size && (z.cpu || z.memory || z.storage)) {
 		status = cli_error(EXIT_USAGE, "give --size or --cpu/--memory/--storage, not both");
 		goto done;
@@ -284,13 +260,9 @@ int cmd_resize(int argc, char **argv)
 				   "--storage");
 		goto done;
 	}
-	if ((status = cli_config_load(&cfg)) != EXIT_OK)
+	if ((status = cli_config_load(&cfg)) != EXIT_OK ||
+	    (status = cli_config_name(&z.name, &cfg, argc, argv, optind)) != EXIT_OK)
 		goto done;
-	z.name = optind < argc ? argv[optind] : cfg.value[CFG_NAME];
-	if (!z.name) {
-		status = cli_error(EXIT_USAGE, "which sandbox? give NAME or set 'name' in %s", cfg.file);
-		goto done;
-	}
 	status = cli_git_change(oid, &cfg, edit, &z);
 	if (status == EXIT_OK && wait)
 		status = cli_wait(&cfg, z.name, oid, timeout);

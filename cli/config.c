@@ -105,6 +105,30 @@ int cli_config_flag(cli_config *c, int code, const char *arg)
 	return 1;
 }
 
+int cli_config_option(cli_config *c, int code, const char *arg, const char *help)
+{
+	if (cli_config_flag(c, code, arg))
+		return EXIT_OK;
+	fprintf(stderr, "%s%s", help, cli_config_help);
+	return EXIT_USAGE;
+}
+
+void cli_config_print_help(const char *help)
+{
+	printf("%s%s", help, cli_config_help);
+}
+
+int cli_config_name(const char **name, const cli_config *c, int argc, char **argv, int optind)
+{
+	if (argc - optind > 1)
+		return cli_error(EXIT_USAGE, "one sandbox at a time: unexpected '%s'",
+				 argv[optind + 1]);
+	*name = optind < argc ? argv[optind] : c->value[CFG_NAME];
+	if (!*name)
+		return cli_error(EXIT_USAGE, "which sandbox? give NAME or set 'name' in %s", c->file);
+	return EXIT_OK;
+}
+
 static int read_file(cli_config *c)
 {
 	static char source[40 + 4096];

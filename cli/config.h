@@ -48,6 +48,19 @@ void cli_config_init(cli_config *c);
  * code was one of them, 0 otherwise. */
 int cli_config_flag(cli_config *c, int code, const char *arg);
 
+/* cli_config_flag for a command's `default:` case: EXIT_OK when the code
+ * was a shared flag, else print the command's help (and the shared
+ * flags') to stderr and return EXIT_USAGE. */
+int cli_config_option(cli_config *c, int code, const char *arg, const char *help);
+
+/* Print a command's help and the shared flags to stdout (for --help). */
+void cli_config_print_help(const char *help);
+
+/* The sandbox a command is about: argv[optind] when given (at most one),
+ * else the 'name' setting. Call after cli_config_load. Returns EXIT_OK and
+ * *name (borrowed), or prints why not and returns EXIT_USAGE. */
+int cli_config_name(const char **name, const cli_config *c, int argc, char **argv, int optind);
+
 /* Fill what flags left unset from the environment, the config file and
  * the defaults. Returns 0, or EXIT_INVALID after printing what is wrong
  * with the file. */

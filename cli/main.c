@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "sbx_version.h"
@@ -33,6 +34,20 @@ int cli_error(int status, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return status;
+}
+
+int cli_confirm(bool yes, const char *question)
+{
+	char answer[16] = "";
+
+	if (yes)
+		return EXIT_OK;
+	if (!isatty(STDIN_FILENO))
+		return cli_error(EXIT_USAGE, "stdin is not a terminal: re-run with --yes to go ahead");
+	fprintf(stderr, "%s [y/N] ", question);
+	if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
+		return cli_error(EXIT_INVALID, "cancelled; nothing was pushed");
+	return EXIT_OK;
 }
 
 int cli_wants_help(int argc, char **argv)
