@@ -109,7 +109,6 @@ static int plan(cli_change *out, const struct resize *z, const sbx_policy *p,
 			printf("  quota     an SRE override sets this sandbox's quota; the new size "
 			       "must fit it\n");
 		printf("  caps      fits the policy's per-sandbox limits\n");
-		printf("  budget    checked against the fleet budget before the push\n");
 	}
 	if (!any && (!n->size || !o->size || !strcmp(o->size, n->size))) {
 		status = cli_error(EXIT_INVALID, "nothing to change: '%s' already has these sizes",
@@ -128,8 +127,8 @@ static int plan(cli_change *out, const struct resize *z, const sbx_policy *p,
 		}
 	sbx_buf_putc(&msg, ')');
 	snprintf(out->message, sizeof(out->message), "%s", sbx_buf_cstr(&msg));
-	if (print)
-		status = cli_confirm(z->yes, "Push this change?");
+	out->plan = print;
+	out->yes = z->yes;
 done:
 	sbx_buf_dispose(&a);
 	sbx_buf_dispose(&b);

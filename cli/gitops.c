@@ -155,6 +155,36 @@ static int changed_files(sbx_repo_files *out, sbx_file **newlist, sbx_file *mine
 	return 0;
 }
 
+/* The plan's last line: the fleet total after the change against the budget. */
+static void print_budget(const sbx_repo *after)
+{
+	static const char *const names[3] = { "cpu", "memory", "storage" };
+	const sbx_resources *b = &after->policy->budget;
+	const sbx_quantity *cap[3] = { b->has_cpu ? &b->cpu : NULL, b->has_memory ? &b->memory : NULL,
+				       b->has_storage ? &b->storage : NULL };
+	sbx_resources t;
+	const sbx_quantity *sum[3] = { &t.cpu, &t.memory, &t.storage };
+	sbx_buf line = SBX_BUF_INIT;
+	bool over = false;
+
+	sbx_repo_totals(&t, after);
+	for (int i = 0; i < 3; i++) {
+		if (!cap[i])
+			continue;
+		over |= sbx_quantity_cmp(sum[i], cap[i]) > 0;
+		sbx_buf_printf(&line, "%s%s ", line.len ? ", " : "", names[i]);
+		sbx_quantity_format(&line, sum[i]);
+		sbx_buf_puts(&line, " of ");
+		sbx_quantity_format(&line, cap[i]);
+	}
+	if (line.len)
+		printf("  budget    %s: %s (the fleet after this change)\n", over ? "OVER" : "fits",
+		       sbx_buf_cstr(&line));
+	else
+		printf("  budget    none set\n");
+	sbx_buf_dispose(&line);
+}
+
 static bool seen_before(const sbx_diags *before, const sbx_diag *d)
 {
 	for (size_t i = 0; i < before->count; i++)
@@ -193,6 +223,8 @@ static int validate(const sbx_git_files *files, const cli_change *c)
 		sbx_render(&objs, after->templates, after->policy, after->specs[i], NULL, &dafter);
 		cJSON_Delete(objs);
 	}
+	if (c->plan && after->policy)
+		print_budget(after);
 	for (size_t i = 0; i < dafter.count; i++) {
 		const sbx_diag *d = &dafter.items[i];
 
@@ -246,6 +278,8 @@ int cli_git_change(char oid[SBX_GIT_OID_HEX], const cli_config *cfg, cli_edit_fn
 			status = cli_error(EXIT_INVALID, "out of memory");
 		if (status == EXIT_OK)
 			status = validate(&files, &c);
+		if (status == EXIT_OK && c.plan)
+			status = cli_confirm(c.yes, "Push this change?");
 		if (status == EXIT_OK) {
 			r = sbx_git_commit_push(oid, g, head, c.path, c.remove ? NULL : c.data.ptr ?
 						c.data.ptr : "", c.data.len, c.message);

@@ -21,6 +21,8 @@ typedef struct cli_change {
 	sbx_buf data;            /* new contents (ignored when remove) */
 	bool remove;             /* delete the file */
 	char message[512];       /* commit message */
+	bool plan;               /* a plan was printed: add the fleet budget line, then ask */
+	bool yes;                /* with plan: push without asking */
 } cli_change;
 
 /* Make the change on the files of the fetched head. `attempt` counts from

@@ -45,6 +45,7 @@ struct sbx_git {
 	int inited;
 	bool worktree;        /* a clone with a working tree, not a bare mirror */
 	char *push_status;    /* the remote's reason for refusing the last push, or NULL */
+	char remote_says[400];/* the last line the remote printed during a push ("remote: ...") */
 	const char *what;     /* "mirror" or "clone", for messages */
 };
 

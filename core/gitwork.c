@@ -140,6 +140,31 @@ static int push_update(const char *refname, const char *status, void *payload)
 	return 0;
 }
 
+/* Keep the last non-empty line the remote printed (hooks explain refusals there). */
+static int sideband(const char *str, int len, void *payload)
+{
+	sbx_git *g = payload;
+	const char *end = str + len, *line = str;
+
+	while (end > str && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	for (const char *c = str; c < end; c++)
+		if (*c == '\n' || *c == '\r')
+			line = c + 1;
+	if (end > line) {
+		size_t n = (size_t)(end - line);
+
+		if (n >= sizeof(g->remote_says))
+			n = sizeof(g->remote_says) - 1;
+		memcpy(g->remote_says, line, n);
+		g->remote_says[n] = '\0';
+		for (char *c = g->remote_says; *c; c++)
+			if ((unsigned char)*c < 0x20)
+				*c = ' ';
+	}
+	return 0;
+}
+
 /* Whether the remote's reason for refusing an update means "the branch moved". */
 static bool moved(const char *status)
 {
@@ -213,6 +238,8 @@ int sbx_git_commit_push(char oid[SBX_GIT_OID_HEX], sbx_git *g, const char *paren
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	sbx_git__callbacks_init(&po.callbacks, g);
 	po.callbacks.push_update_reference = push_update;
+	po.callbacks.sideband_progress = sideband;
+	g->remote_says[0] = '\0';
 	po.proxy_opts.type = GIT_PROXY_AUTO;
 	e = git_remote_push(g->remote, &specs, &po);
 	if (e == GIT_ENONFASTFORWARD && !g->cb_code) {
@@ -228,8 +255,10 @@ int sbx_git_commit_push(char oid[SBX_GIT_OID_HEX], sbx_git *g, const char *paren
 		r = moved(g->push_status) ?
 			sbx_error_set(SBX_ECONFLICT, "branch '%s' of '%s' moved since the fetch (%s)",
 				      g->branch, g->shown, g->push_status) :
-			sbx_error_set(SBX_EINVAL, "'%s' refused the push to branch '%s': %s; check "
-				      "that you may push there", g->shown, g->branch, g->push_status);
+			sbx_error_set(SBX_EINVAL, "'%s' refused the push to branch '%s': %s%s%s%s; "
+				      "check that you may push there", g->shown, g->branch,
+				      g->push_status, *g->remote_says ? " (remote: " : "",
+				      g->remote_says, *g->remote_says ? ")" : "");
 		goto done;
 	}
 	/* The remote has it: the clone follows (its origin ref too, for the next status). */

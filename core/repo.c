@@ -82,6 +82,25 @@ static void check_budget(sbx_repo *repo, sbx_diags *diags)
 	}
 }
 
+void sbx_repo_totals(sbx_resources *out, const sbx_repo *repo)
+{
+	memset(out, 0, sizeof(*out));
+	out->cpu.format = SBX_QUANTITY_DECIMAL_SI;
+	out->memory.format = out->storage.format = SBX_QUANTITY_BINARY_SI;
+	out->has_cpu = out->has_memory = out->has_storage = true;
+	for (size_t i = 0; repo->policy && i < repo->nspecs; i++) {
+		sbx_effective e;
+		sbx_diags ignore = SBX_DIAGS_INIT;
+
+		if (sbx_policy_resolve(&e, repo->policy, repo->specs[i], &ignore) == 0) {
+			sbx_quantity_add(&out->cpu, &out->cpu, &e.quota.cpu);
+			sbx_quantity_add(&out->memory, &out->memory, &e.quota.memory);
+			sbx_quantity_add(&out->storage, &out->storage, &e.quota.storage);
+		}
+		sbx_diags_dispose(&ignore);
+	}
+}
+
 int sbx_repo_load(sbx_repo **out, const sbx_repo_files *files, const char *prefix,
 		  sbx_diags *diags)
 {

@@ -51,6 +51,10 @@ int sbx_repo_load_dir(sbx_repo **out, const char *dir, sbx_diags *diags);
 /* The sandbox called name, or NULL. Borrowed from repo. */
 const sbx_spec *sbx_repo_find(const sbx_repo *repo, const char *name);
 
+/* The fleet's total quota: the sum of every valid sandbox's effective
+ * quota (what the budget is checked against). All three fields are set. */
+void sbx_repo_totals(sbx_resources *out, const sbx_repo *repo);
+
 /* Free a repo. NULL-safe. */
 void sbx_repo_free(sbx_repo *repo);
 

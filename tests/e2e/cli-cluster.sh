@@ -140,6 +140,12 @@ check "... its namespace and volume are kept" bash -c "kubectl get ns ${prefix}j
 check "... status says the data is kept" bash -c "'$bin' status jon | grep -q '^Deleting:   file removed; data kept since'"
 
 # failures say what to do
+printf '#!/bin/sh\necho "permission denied: dev may not push to main" >&2\nexit 1\n' > "$tmp/remote.git/hooks/pre-receive"
+chmod +x "$tmp/remote.git/hooks/pre-receive"
+check "a push the server refuses fails clearly" status_is 1 "$bin" resize gus --cpu 1 --yes
+check "... saying it was refused and what to check" has "refused the push to branch 'main'" "$tmp/err"
+check "... with the server's reason and the advice" has "(remote: permission denied: dev may not push to main); check that you may push there" "$tmp/err"
+rm "$tmp/remote.git/hooks/pre-receive"
 check "a key the server does not accept fails clearly" status_is 1 env SANDBOX_GIT_SSH_KEY="$HOME/.ssh/id_ed25519" SANDBOX_CLONE="$tmp/clone-e" "$bin" resize gus --cpu 1 --yes
 check "... naming authentication" has "authentication to" "$tmp/err"
 : > "$tmp/empty_known_hosts"

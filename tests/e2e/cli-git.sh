@@ -11,7 +11,7 @@ bin=${SBX_SANDBOX_BIN:?set SBX_SANDBOX_BIN to the built sandbox binary}
 src=${SBX_SOURCE_ROOT:?set SBX_SOURCE_ROOT to the source tree}
 golden=$src/tests/data/golden
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${SSH_AGENT_PID:-}" ] && kill "$SSH_AGENT_PID"; rm -rf "$tmp"' EXIT
 passed=0 failed=0
 
 check() { # name, then a command that must succeed
@@ -83,6 +83,16 @@ check "... nothing pushed" head_is "$head"
 check "create with --size and --cpu is a usage error" status_is 2 "$bin" create fred --size small --cpu 2
 printf 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7 short@key\n' > "$tmp/weak.pub"
 check "create with a bad key exits 1" status_is 1 "$bin" create fred --owner fred@example.com --key "$tmp/weak.pub"
+# no key file: the keys ssh-agent holds
+mv "$HOME/.ssh/id_ed25519.pub" "$tmp/id.pub"
+eval "$(ssh-agent -s)" >/dev/null
+ssh-keygen -q -t ed25519 -N '' -C agent@laptop -f "$tmp/agent_key" && ssh-add -q "$tmp/agent_key"
+check "create without a key file takes ssh-agent's keys" status_is 0 "$bin" create hub --owner hub@example.com
+check "... the agent's key is in the file" bash -c "git -C '$tmp/remote.git' show main:sandboxes/hub.yaml | grep -qF \"\$(cut -d' ' -f1,2 '$tmp/agent_key.pub') agent@laptop\""
+ssh-agent -k >/dev/null; unset SSH_AUTH_SOCK SSH_AGENT_PID
+check "no key anywhere is a usage error that says how to make one" status_is 2 "$bin" create ida --owner ida@example.com
+check "... saying how" has "ssh-keygen -t ed25519" "$tmp/err"
+mv "$tmp/id.pub" "$HOME/.ssh/id_ed25519.pub"
 check "create --key FILE uses that key" status_is 0 "$bin" create gil --owner gil@example.com --key "$src/tests/data/sshkey/rsa3072.pub"
 
 # resize: the plan, format-keeping edits
@@ -94,6 +104,7 @@ check "... commit message" bash -c "[ \"\$(git -C '$tmp/remote.git' log -1 --for
 check "resize alice adds resources after the last field (golden)" status_is 0 "$bin" resize alice --memory 4Gi --storage 30Gi --yes
 check "... file" same_as_golden resize-alice.yaml sandboxes/alice.yaml
 check "... plan says the pod restarts and the volume grows" bash -c "grep -q '^  pod       restarts' '$tmp/out' && grep -q '^  volume    grows' '$tmp/out'"
+check "... and the fleet against the budget" has "  budget    fits: cpu 23 of 400, memory 82Gi of 1600Gi (the fleet after this change)" "$tmp/out"
 head=$(git -C "$tmp/remote.git" rev-parse main)
 check "shrinking storage is refused" status_is 1 "$bin" resize alice --storage 20Gi --yes
 check "... with the reason" has "storage cannot shrink from 30Gi to 20Gi" "$tmp/err"

@@ -471,6 +471,32 @@ static void test_repo__budget_under(void **state)
 	check_budget("budget: {}", 0, "");
 }
 
+/* The totals the plan of `sandbox resize` shows: the same sums. */
+static void test_repo__totals(void **state)
+{
+	example ex;
+	sbx_repo_files files;
+	sbx_diags d = SBX_DIAGS_INIT;
+	sbx_repo *repo = NULL;
+	sbx_resources t;
+	sbx_buf b = SBX_BUF_INIT;
+
+	(void)state;
+	example_load(&ex);
+	files = example_files(&ex);
+	assert_int_equal(sbx_repo_load(&repo, &files, NULL, &d), 0);
+	sbx_repo_totals(&t, repo);
+	sbx_quantity_format(&b, &t.cpu);
+	sbx_buf_puts(&b, " ");
+	sbx_quantity_format(&b, &t.memory);
+	sbx_buf_puts(&b, " ");
+	sbx_quantity_format(&b, &t.storage);
+	assert_string_equal(sbx_buf_cstr(&b), "19 72Gi 130Gi");
+	sbx_buf_dispose(&b);
+	sbx_repo_free(repo);
+	example_dispose(&ex);
+}
+
 static void test_repo__budget_last_one_over(void **state)
 {
 	(void)state;
@@ -872,6 +898,7 @@ int main(void)
 		cmocka_unit_test(test_repo__empty_prefix),
 		cmocka_unit_test(test_repo__no_templates),
 		cmocka_unit_test(test_repo__budget_under),
+		cmocka_unit_test(test_repo__totals),
 		cmocka_unit_test(test_repo__budget_last_one_over),
 		cmocka_unit_test(test_repo__budget_names_from_first_over),
 		cmocka_unit_test(test_repo__budget_each_figure),
