@@ -12,6 +12,7 @@ set -uo pipefail
 bin=${SBX_SANDBOX_BIN:?set SBX_SANDBOX_BIN}
 ctl=${SBX_CONTROLLER_BIN:?set SBX_CONTROLLER_BIN}
 src=${SBX_SOURCE_ROOT:?set SBX_SOURCE_ROOT}
+. "$src/tests/e2e/sshd.sh"
 [ -n "${KUBECONFIG:-}" ] || { echo "KUBECONFIG is not set: run tests/cluster/up and eval tests/cluster/env"; exit 1; }
 tmp=$(mktemp -d)
 id=$RANDOM
@@ -22,7 +23,7 @@ passed=0 failed=0
 
 cleanup() {
 	[ -n "$ctl_pid" ] && kill "$ctl_pid" 2>/dev/null && wait "$ctl_pid" 2>/dev/null
-	[ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null && wait "$sshd_pid" 2>/dev/null
+	stop_sshd
 	for n in $names; do kubectl delete sandbox "$n" --wait=false >/dev/null 2>&1; done
 	kubectl get ns -o name | grep "namespace/$prefix" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
 	rm -rf "$tmp"
@@ -65,21 +66,8 @@ git -C "$tmp/seed" -c user.name=seed -c user.email=seed@example.com commit -qm "
 git clone -q --bare "$tmp/seed" "$tmp/remote.git"
 
 # sshd on loopback serving it: its own host key, one authorized client key.
-mkdir -p /run/sshd "$tmp/sshd"
-for k in host client; do ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$tmp/sshd/$k"; done
-cp "$tmp/sshd/client.pub" "$tmp/sshd/authorized_keys"
-for attempt in 1 2 3 4 5 6 7 8; do
-	port=$((20000 + (RANDOM * 7 + attempt) % 40000))
-	printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s/host\nPidFile %s/pid\nAuthorizedKeysFile %s/authorized_keys\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n' \
-		"$port" "$tmp/sshd" "$tmp/sshd" "$tmp/sshd" > "$tmp/sshd/config"
-	/usr/sbin/sshd -D -e -f "$tmp/sshd/config" 2>>"$tmp/sshd/log" &
-	sshd_pid=$!
-	until_ok 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" && break
-	kill "$sshd_pid" 2>/dev/null; wait "$sshd_pid" 2>/dev/null; sshd_pid=
-done
-[ -n "$sshd_pid" ] || { echo "cannot start sshd:"; cat "$tmp/sshd/log"; exit 1; }
-printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$tmp/sshd/host.pub")" > "$tmp/sshd/known_hosts"
-url="ssh://$(id -un)@127.0.0.1:$port$tmp/remote.git"
+start_sshd "$tmp/sshd" || exit 1
+url="ssh://$(id -un)@127.0.0.1:$sshd_port$tmp/remote.git"
 
 # The controller fetches over ssh://, polling every second.
 "$ctl" --repo "$url" --git-ssh-key "$tmp/sshd/client" --git-known-hosts "$tmp/sshd/known_hosts" \
