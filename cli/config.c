@@ -34,6 +34,8 @@ static const struct {
 				  "known_hosts that must hold the git server's key" },
 	[CFG_GIT_TOKEN_FILE] = { "gitTokenFile", "SANDBOX_GIT_TOKEN_FILE", "git-token-file",
 				 "file holding a token for https:// remotes" },
+	[CFG_GIT_CA_FILE] = { "gitCaFile", "SANDBOX_GIT_CA_FILE", "git-ca-file",
+			      "PEM CAs that sign an https:// remote's certificate (unset: the system's)" },
 };
 
 const char cli_config_help[] =
@@ -46,6 +48,7 @@ const char cli_config_help[] =
 	"  --git-ssh-key FILE      key for ssh:// remotes (default: ssh-agent)\n"
 	"  --git-known-hosts FILE  known_hosts for ssh:// remotes (default ~/.ssh/known_hosts)\n"
 	"  --git-token-file FILE   token for https:// remotes\n"
+	"  --git-ca-file FILE      CAs for https:// remotes (default: the system's)\n"
 	"  --config FILE           the config file ($SANDBOX_CONFIG)\n";
 
 const char *cli_config_key(enum cli_setting_id id) { return settings[id].key; }
@@ -169,7 +172,7 @@ static int read_file(cli_config *c)
 		if (id < 0) {
 			sbx_diag_add(&diags, c->file, k->line, k->col, "unknown setting '%s' (known: "
 				     "repo, branch, clone, name, context, kubeconfig, gitSshKey, "
-				     "gitKnownHosts, gitTokenFile)", k->value);
+				     "gitKnownHosts, gitTokenFile, gitCaFile)", k->value);
 		} else if (v->kind != SBX_YNODE_SCALAR || sbx_ynode_type(v) != SBX_YTYPE_STR) {
 			sbx_diag_add(&diags, c->file, v->line, v->col, "'%s' must be a string, not %s",
 				     k->value, sbx_ytype_name(sbx_ynode_type(v)));

@@ -12,7 +12,7 @@
 
 enum cli_setting_id {
 	CFG_REPO, CFG_BRANCH, CFG_CLONE, CFG_NAME, CFG_CONTEXT, CFG_KUBECONFIG,
-	CFG_GIT_SSH_KEY, CFG_GIT_KNOWN_HOSTS, CFG_GIT_TOKEN_FILE, CFG_COUNT
+	CFG_GIT_SSH_KEY, CFG_GIT_KNOWN_HOSTS, CFG_GIT_TOKEN_FILE, CFG_GIT_CA_FILE, CFG_COUNT
 };
 
 typedef struct cli_config {
@@ -36,6 +36,7 @@ typedef struct cli_config {
 	{ "git-ssh-key", required_argument, NULL, CLI_OPT_BASE + CFG_GIT_SSH_KEY }, \
 	{ "git-known-hosts", required_argument, NULL, CLI_OPT_BASE + CFG_GIT_KNOWN_HOSTS }, \
 	{ "git-token-file", required_argument, NULL, CLI_OPT_BASE + CFG_GIT_TOKEN_FILE }, \
+	{ "git-ca-file", required_argument, NULL, CLI_OPT_BASE + CFG_GIT_CA_FILE }, \
 	{ "config", required_argument, NULL, CLI_OPT_BASE + CFG_COUNT }
 
 /* Help text lines for the shared flags. */

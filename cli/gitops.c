@@ -57,6 +57,7 @@ static int open_clone(sbx_git **out, const cli_config *cfg)
 	o.ssh_key = cfg->value[CFG_GIT_SSH_KEY];
 	o.known_hosts = cfg->value[CFG_GIT_KNOWN_HOSTS];
 	o.token_file = cfg->value[CFG_GIT_TOKEN_FILE];
+	o.ca_file = cfg->value[CFG_GIT_CA_FILE];
 	o.worktree = true;
 	r = sbx_git_open(out, &o);
 	return r < 0 ? git_error(cfg, r) : EXIT_OK;

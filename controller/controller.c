@@ -439,6 +439,8 @@ int controller_init(controller *c, const controller_options *o)
 	go.ssh_key = o->git_ssh_key;
 	go.known_hosts = o->git_known_hosts;
 	go.token_file = o->git_token_file;
+	go.ca_file = o->git_ca_file;
+	go.timeout_s = o->git_timeout_s;
 	r = sbx_git_open(&c->git, &go);
 	sbx_buf_dispose(&mirror);
 	if (r < 0)

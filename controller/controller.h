@@ -26,6 +26,8 @@ typedef struct controller_options {
 	const char *git_ssh_key;
 	const char *git_known_hosts;
 	const char *git_token_file;
+	const char *git_ca_file;
+	int git_timeout_s;
 	const char *kubeconfig;
 	const char *context;
 	bool in_cluster;

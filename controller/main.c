@@ -52,6 +52,8 @@ static const struct flag flags[] = {
 	{ "once", "SANDBOX_ONCE", NULL, "sync once and exit (for scripts and benchmarks)" },
 	{ "settle-timeout", "SANDBOX_SETTLE_TIMEOUT", "SECONDS", "with --once: wait up to this long for rollouts to finish (default 120; 0: exit once every sandbox was applied)" },
 	{ "kube-qps", "SANDBOX_KUBE_QPS", "N", "API requests per second (default 100; burst twice that)" },
+	{ "git-ca-file", "SANDBOX_GIT_CA_FILE", "FILE", "PEM CAs for https:// (default: the system's)" },
+	{ "git-timeout", "SANDBOX_GIT_TIMEOUT", "SECONDS", "bound on each ref check and fetch (default 120; the last good revision stays)" },
 	{ "print-crd", NULL, NULL, "print the Sandbox CustomResourceDefinition and exit" },
 	{ "version", NULL, NULL, "print the version and exit" },
 	{ "help", NULL, NULL, "show this help" },
@@ -196,6 +198,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	o.once = FLAG(17) && truthy(FLAG(17));
+	o.git_ca_file = FLAG(20);
+	v = FLAG(21);
+	o.git_timeout_s = v ? (int)strtol(v, &end, 10) : 120;
+	if ((v && *end) || o.git_timeout_s <= 0 || o.git_timeout_s > 3600) {
+		fprintf(stderr, "sandbox-controller: error: --git-timeout must be between 1 and 3600 seconds\n");
+		return 2;
+	}
 	v = FLAG(19);
 	o.kube_qps = v ? strtod(v, &end) : 100;
 	if (v && (*end || o.kube_qps <= 0)) {

@@ -47,6 +47,7 @@ struct sbx_git {
 	char *push_status;    /* the remote's reason for refusing the last push, or NULL */
 	char remote_says[400];/* the last line the remote printed during a push ("remote: ...") */
 	const char *what;     /* "mirror" or "clone", for messages */
+	int timeout_s;        /* bound on a network operation, 0: none */
 };
 
 /* Start one network operation: its own error, its own credential budget. */

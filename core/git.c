@@ -13,6 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -500,8 +505,10 @@ static int certificate(git_cert *cert, int valid, const char *host, void *payloa
 		goto done;
 	}
 	if (!valid) {
-		g->cb_code = sbx_error_set(SBX_ETRANSPORT, "the certificate of '%s' is not valid "
-					   "for '%s'", g->shown, host);
+		g->cb_code = sbx_error_set(SBX_ETRANSPORT, "the certificate of '%s' is not trusted "
+					   "for '%s' (signed by an unknown CA, or for another name); "
+					   "give the CA that signed it as the git CA file", g->shown,
+					   host);
 		r = GIT_EUSER;
 	}
 done:
@@ -799,6 +806,7 @@ int sbx_git_open(sbx_git **out, const sbx_git_options *opts)
 	g->token_file = dup_or_null(opts->token_file);
 	g->max_blob = opts->max_blob ? opts->max_blob : 256 * 1024;
 	g->worktree = opts->worktree;
+	g->timeout_s = opts->timeout_s;
 	g->what = opts->worktree ? "clone" : "mirror";
 	if (!g->url || !g->shown || !g->mirror_dir || !g->branch || !g->remote_ref ||
 	    !g->local_ref || !g->refspec || (parts.user && !g->user) ||
@@ -836,6 +844,16 @@ int sbx_git_open(sbx_git **out, const sbx_git_options *opts)
 	if (g->scheme == SCHEME_HTTPS && g->token_file &&
 	    (r = check_readable("token file", g->token_file)) < 0)
 		goto done;
+	if (g->scheme == SCHEME_HTTPS && opts->ca_file) {
+		if ((r = check_readable("CA file", opts->ca_file)) < 0)
+			goto done;
+		/* process-wide in libgit2: both programs use one remote */
+		if (git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, opts->ca_file, NULL) < 0) {
+			r = sbx_error_set(SBX_EINVAL, "cannot use the CA file '%s': %s", opts->ca_file,
+					  git_error_last() ? git_error_last()->message : "unknown error");
+			goto done;
+		}
+	}
 	r = open_mirror(g);
 done:
 	url_parts_dispose(&parts);
@@ -872,17 +890,16 @@ done:
 	return r;
 }
 
-int sbx_git_remote_head(sbx_git *g, char oid[SBX_GIT_OID_HEX])
+static int remote_head_now(sbx_git *g, char oid[SBX_GIT_OID_HEX])
 {
 	git_remote_connect_options co;
 	git_oid id;
 	int e, r = 0;
 
-	sbx_git__begin(g);
-	g->head_checks++;
 	git_remote_connect_options_init(&co, GIT_REMOTE_CONNECT_OPTIONS_VERSION);
 	sbx_git__callbacks_init(&co.callbacks, g);
 	co.proxy_opts.type = GIT_PROXY_AUTO;
+	co.follow_redirects = GIT_REMOTE_REDIRECT_NONE;   /* never to another server */
 	e = git_remote_connect_ext(g->remote, GIT_DIRECTION_FETCH, &co);
 	if (e < 0 || g->cb_code) {
 		r = sbx_git__fail(g, e, "connecting to");
@@ -896,7 +913,7 @@ done:
 	return r;
 }
 
-int sbx_git_fetch(sbx_git *g, char oid[SBX_GIT_OID_HEX])
+static int fetch_now(sbx_git *g, char oid[SBX_GIT_OID_HEX])
 {
 	git_fetch_options fo;
 	git_commit *commit = NULL;
@@ -905,11 +922,10 @@ int sbx_git_fetch(sbx_git *g, char oid[SBX_GIT_OID_HEX])
 	git_oid id, local;
 	int e, r = 0;
 
-	sbx_git__begin(g);
-	g->fetches++;
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	sbx_git__callbacks_init(&fo.callbacks, g);
 	fo.proxy_opts.type = GIT_PROXY_AUTO;
+	fo.follow_redirects = GIT_REMOTE_REDIRECT_NONE;   /* never to another server */
 	fo.prune = GIT_FETCH_NO_PRUNE;
 	fo.update_fetchhead = 0;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
@@ -932,6 +948,102 @@ int sbx_git_fetch(sbx_git *g, char oid[SBX_GIT_OID_HEX])
 done:
 	git_commit_free(commit);
 	return r;
+}
+
+/*
+ * libgit2 1.5 has no network timeouts: a server that accepts the connection
+ * and then says nothing would hold the caller forever. With a timeout the
+ * operation runs in a child process (it writes only to the mirror on disk)
+ * and reports back through a pipe; past the deadline the child is killed
+ * and the mirror keeps its previous revision.
+ */
+struct answer {
+	int r;
+	char oid[SBX_GIT_OID_HEX];
+	char message[1024];
+};
+
+static int bounded(sbx_git *g, int (*op)(sbx_git *, char *), char oid[SBX_GIT_OID_HEX],
+		   const char *what)
+{
+	struct answer a = { 0 };
+	struct pollfd pfd = { -1, POLLIN, 0 };
+	size_t got = 0;
+	int fds[2], status, r = 0;
+	pid_t pid;
+
+	if (g->timeout_s <= 0)
+		return op(g, oid);
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return sbx_error_set(SBX_EIO, "cannot make a pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return sbx_error_set(SBX_EIO, "cannot start a process for %s '%s': %s", what,
+				     g->shown, strerror(errno));
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		a.r = op(g, a.oid);
+		if (a.r < 0)
+			snprintf(a.message, sizeof(a.message), "%s", sbx_error_last());
+		_exit(write(fds[1], &a, sizeof(a)) == (ssize_t)sizeof(a) ? 0 : 1);
+	}
+	close(fds[1]);
+	pfd.fd = fds[0];
+	for (long left = g->timeout_s * 1000L; got < sizeof(a) && left > 0;) {
+		struct timespec t0, t1;
+		ssize_t n;
+		int p;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		p = poll(&pfd, 1, (int)left);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		left -= (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p <= 0)
+			break;
+		n = read(fds[0], (char *)&a + got, sizeof(a) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fds[0]);
+	if (got < sizeof(a))
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (got < sizeof(a)) {
+		r = sbx_error_set(SBX_ETIMEOUT, "%s '%s' got no answer within %d s; the server "
+				  "may be overloaded or the connection stuck", what, g->shown,
+				  g->timeout_s);
+	} else if (a.r < 0) {
+		a.message[sizeof(a.message) - 1] = '\0';
+		r = sbx_error_set(a.r, "%s", a.message);
+	} else {
+		memcpy(oid, a.oid, SBX_GIT_OID_HEX);
+		oid[SBX_GIT_OID_HEX - 1] = '\0';
+	}
+	return r;
+}
+
+int sbx_git_remote_head(sbx_git *g, char oid[SBX_GIT_OID_HEX])
+{
+	sbx_git__begin(g);
+	g->head_checks++;
+	return bounded(g, remote_head_now, oid, "checking the branch of");
+}
+
+int sbx_git_fetch(sbx_git *g, char oid[SBX_GIT_OID_HEX])
+{
+	sbx_git__begin(g);
+	g->fetches++;
+	return bounded(g, fetch_now, oid, "fetching from");
 }
 
 /* --- reading a revision ----------------------------------------------------- */

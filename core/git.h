@@ -29,9 +29,12 @@ typedef struct sbx_git_options {
 	const char *token_file;       /* https://: a token, sent as the password (re-read each fetch) */
 	size_t max_blob;              /* largest file read; default 256 KiB */
 	bool worktree;                /* mirror_dir is a clone with a working tree (the CLI's) */
+	const char *ca_file;          /* https://: PEM CAs to verify the server with (default: the system's) */
+	int timeout_s;                /* bound on each ref check and fetch (a child process does
+				       * the network part); 0: unbounded */
 } sbx_git_options;
 
-#define SBX_GIT_OPTIONS_INIT { NULL, "main", NULL, NULL, NULL, NULL, 256 * 1024, false }
+#define SBX_GIT_OPTIONS_INIT { NULL, "main", NULL, NULL, NULL, NULL, 256 * 1024, false, NULL, 0 }
 
 /* Open (creating when missing) the mirror for opts->url. Does no network
  * I/O. With opts->worktree the folder is a normal clone (HEAD on the
@@ -43,7 +46,8 @@ int sbx_git_open(sbx_git **out, const sbx_git_options *opts);
 /* Ask the remote where the branch points (one ls-remote round trip, no
  * objects) and write its commit id into `oid` (hex). Returns 0, or
  * SBX_ETRANSPORT / SBX_ENOTFOUND (no such branch) / SBX_EINVAL (host key
- * mismatch, bad credentials) with the reason. */
+ * mismatch, bad credentials) / SBX_ETIMEOUT (past opts.timeout_s) with the
+ * reason. */
 int sbx_git_remote_head(sbx_git *g, char oid[SBX_GIT_OID_HEX]);
 
 /* Fetch the branch into the mirror and write the fetched commit id into

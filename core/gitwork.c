@@ -241,6 +241,7 @@ int sbx_git_commit_push(char oid[SBX_GIT_OID_HEX], sbx_git *g, const char *paren
 	po.callbacks.sideband_progress = sideband;
 	g->remote_says[0] = '\0';
 	po.proxy_opts.type = GIT_PROXY_AUTO;
+	po.follow_redirects = GIT_REMOTE_REDIRECT_NONE;   /* never to another server */
 	e = git_remote_push(g->remote, &specs, &po);
 	if (e == GIT_ENONFASTFORWARD && !g->cb_code) {
 		r = sbx_error_set(SBX_ECONFLICT, "branch '%s' of '%s' moved since the fetch",

@@ -282,7 +282,7 @@ static void known_hosts(struct env *e, const char *name, const char *pattern, co
 	assert_int_equal(write_text(out, text), 0);
 }
 
-static sbx_git *open_ssh(struct env *e, const char *kh, const char *key)
+static sbx_git *open_ssh_bounded(struct env *e, const char *kh, const char *key, int timeout_s)
 {
 	sbx_git_options o = SBX_GIT_OPTIONS_INIT;
 	char mirror[PATH_LEN];
@@ -293,9 +293,15 @@ static sbx_git *open_ssh(struct env *e, const char *kh, const char *key)
 	o.mirror_dir = mirror;
 	o.known_hosts = kh;
 	o.ssh_key = key;
+	o.timeout_s = timeout_s;
 	if (sbx_git_open(&g, &o) != 0)
 		fail_msg("sbx_git_open: %s", sbx_error_last());
 	return g;
+}
+
+static sbx_git *open_ssh(struct env *e, const char *kh, const char *key)
+{
+	return open_ssh_bounded(e, kh, key, 0);
 }
 
 static char *hostport(struct env *e, char *out, size_t n)
@@ -451,6 +457,64 @@ static void test_git_ssh__no_agent(void **state)
 	sbx_git_free(g);
 }
 
+/* With a timeout the network part runs in a child process: the answer, the
+ * counters and the fetched objects must all reach the caller. */
+static void test_git_ssh__bounded_fetch(void **state)
+{
+	struct env *e = *state;
+	char kh[PATH_LEN], hp[64], oid[SBX_GIT_OID_HEX];
+	sbx_diags d = SBX_DIAGS_INIT;
+	sbx_git_files f;
+	unsigned long checks, fetches;
+	sbx_git *g;
+
+	known_hosts(e, "kh-bounded", hostport(e, hp, sizeof(hp)), "host_key", kh, sizeof(kh));
+	g = open_ssh_bounded(e, kh, e->key, 30);
+	if (sbx_git_remote_head(g, oid) != 0)
+		fail_msg("remote_head: %s", sbx_error_last());
+	assert_string_equal(oid, e->head);
+	if (sbx_git_fetch(g, oid) != 0)
+		fail_msg("fetch: %s", sbx_error_last());
+	assert_string_equal(oid, e->head);
+	assert_int_equal(sbx_git_read(&f, g, oid, &d), 0);
+	assert_int_equal(f.nsandboxes, 2);
+	sbx_git_files_dispose(&f);
+	sbx_git_stats(g, &checks, &fetches);
+	assert_int_equal(checks, 1);
+	assert_int_equal(fetches, 1);
+	sbx_git_free(g);
+}
+
+/*
+ * A server that accepts the connection and then says nothing: the real
+ * sshd, with a key whose authorized_keys entry forces `sleep` instead of
+ * git. Without a bound this hangs; with one the caller hears back in time
+ * and the error says so. A failure of a bounded call carries the reason
+ * from the child (here, a refused key).
+ */
+static void test_git_ssh__stuck_server_times_out(void **state)
+{
+	struct env *e = *state;
+	char kh[PATH_LEN], hp[64], oid[SBX_GIT_OID_HEX], slow[PATH_LEN];
+	sbx_git *g;
+
+	fmt(slow, sizeof(slow), "%s/slow_key", e->root);
+	assert_int_equal(sh("cd '%s' && ssh-keygen -q -t ed25519 -N '' -C slow -f slow_key && "
+			    "printf 'command=\"sleep 8\",restrict %%s\\n' \"$(cat slow_key.pub)\" "
+			    ">> authorized_keys", e->root), 0);
+	known_hosts(e, "kh-slow", hostport(e, hp, sizeof(hp)), "host_key", kh, sizeof(kh));
+	g = open_ssh_bounded(e, kh, slow, 2);
+	/* the server would answer (EOF) after 8 s: an answer within 2 s is the bound's */
+	assert_int_equal(sbx_git_remote_head(g, oid), SBX_ETIMEOUT);
+	assert_non_null(strstr(sbx_error_last(), "got no answer within 2 s"));
+	assert_int_equal(sbx_git_fetch(g, oid), SBX_ETIMEOUT);
+	sbx_git_free(g);
+	g = open_ssh_bounded(e, kh, e->other_key, 30);
+	assert_int_equal(sbx_git_remote_head(g, oid), SBX_EINVAL);
+	assert_non_null(strstr(sbx_error_last(), "authentication to"));
+	sbx_git_free(g);
+}
+
 int main(void)
 {
 	if (access(SSHD, X_OK) != 0) {
@@ -465,6 +529,8 @@ int main(void)
 		cmocka_unit_test(test_git_ssh__revoked_key),
 		cmocka_unit_test(test_git_ssh__wrong_client_key),
 		cmocka_unit_test(test_git_ssh__no_agent),
+		cmocka_unit_test(test_git_ssh__bounded_fetch),
+		cmocka_unit_test(test_git_ssh__stuck_server_times_out),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
