@@ -144,6 +144,7 @@ struct status {
 	cJSON *objects;      /* per-object health */
 	cJSON *problems;     /* strings, e.g. every error of an invalid file */
 	sbx_buf fingerprint;
+	sbx_buf host_key;    /* the public line the fingerprint is of */
 	const char *pending_since;
 };
 
@@ -152,12 +153,14 @@ static void status_init(struct status *s)
 	memset(s, 0, sizeof(*s));
 	sbx_buf_init(&s->message, 4096);
 	sbx_buf_init(&s->fingerprint, 256);
+	sbx_buf_init(&s->host_key, 4096);
 }
 
 static void status_dispose(struct status *s)
 {
 	sbx_buf_dispose(&s->message);
 	sbx_buf_dispose(&s->fingerprint);
+	sbx_buf_dispose(&s->host_key);
 	cJSON_Delete(s->objects);
 	cJSON_Delete(s->problems);
 }
@@ -207,6 +210,8 @@ static void write_status(struct rec *r, struct status *s)
 	}
 	if (s->fingerprint.len)
 		cJSON_AddStringToObject(ssh, "hostKeyFingerprint", sbx_buf_cstr(&s->fingerprint));
+	if (s->host_key.len)
+		cJSON_AddStringToObject(ssh, "hostKey", sbx_buf_cstr(&s->host_key));
 	/* an empty object would be sent as null, which the schema refuses */
 	if (ssh->child)
 		cJSON_AddItemToObject(st, "ssh", ssh);
@@ -516,8 +521,10 @@ static void assess(struct rec *r, struct status *s)
 	sbx_buf_clear(&key);
 	sbx_buf_printf(&key, "/Secret/%s/%s", r->ns, SBX_HOSTKEY_SECRET);
 	hk = cache_get(r->c->cache, sbx_buf_cstr(&key));
-	if (hk)
-		sbx_hostkey_fingerprint(&s->fingerprint, hk);
+	if (hk && sbx_hostkey_public(&s->host_key, &s->fingerprint, hk) < 0) {
+		sbx_buf_clear(&s->host_key);
+		sbx_buf_clear(&s->fingerprint);
+	}
 	sbx_buf_dispose(&key);
 	if (s->health == SBX_HEALTH_HEALTHY && r->suspended)
 		s->health = SBX_HEALTH_SUSPENDED;
@@ -820,6 +827,7 @@ void reconcile_start(controller *c, const char *name)
 {
 	struct rec *r = calloc(1, sizeof(*r));
 	const sbx_spec *spec;
+	const cJSON *foreign;
 	sbx_buf path = SBX_BUF_INIT;
 
 	c->inflight++;
@@ -834,6 +842,13 @@ void reconcile_start(controller *c, const char *name)
 	sbx_buf_init(&r->failure, 8192);
 	r->apply = cJSON_CreateArray();
 	r->conflicts = cJSON_CreateArray();
+	/* another instance's sandbox (the same cluster, another repository):
+	 * not ours to touch, whatever our repository says */
+	foreign = live_sandbox(c, name);
+	if (foreign && !controller_owns(c, foreign) && !(c->repo && sbx_repo_find(c->repo, name))) {
+		finish(r);
+		return;
+	}
 	if (!c->repo || !c->repo->policy || !c->repo->templates) {
 		/* nothing can be rendered: change nothing, say why */
 		status_only(r, "PruneBlocked", c->prune_reason ? c->prune_reason :

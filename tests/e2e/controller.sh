@@ -23,7 +23,7 @@ passed=0 failed=0
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	stop_sshd
-	for n in ana ben cyd dee; do kubectl delete sandbox "$n" --wait=false >/dev/null 2>&1; done
+	for n in ana ben cyd dee "zed-$id"; do kubectl delete sandbox "$n" --wait=false >/dev/null 2>&1; done
 	kubectl get ns -o name | grep "namespace/$prefix" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
 	rm -rf "$tmp"
 }
@@ -154,6 +154,22 @@ check "conflict: the unowned namespace is left alone" bash -c "[ -z \"\$(kubectl
 check "conflict: a Warning Event names it" until_ok 30 bash -c "kubectl get events -n default --field-selector involvedObject.name=dee,reason=Conflict -o name | grep -q ."
 kubectl delete namespace "$(ns dee)" --wait=true >/dev/null 2>&1
 git -C "$repo" rm -q sandboxes/dee.yaml && commit "dee: gone"
+
+# another instance's Sandbox (the same cluster, another repository): its
+# watch event reaches this controller, which must leave it alone
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: sandbox.dev/v1alpha1
+kind: Sandbox
+metadata:
+  name: zed-$id
+  labels: {app.kubernetes.io/managed-by: sandbox-controller, sandbox.dev/name: zed-$id}
+  annotations: {sandbox.dev/tracking-id: "other-$id:sandbox.dev/Sandbox:/zed-$id"}
+spec: {owner: zed@example.com, namespace: other-zed-$id}
+YAML
+zed_rv=$(kubectl get sandbox "zed-$id" -o jsonpath='{.metadata.resourceVersion}')
+sleep 3
+check "another instance's Sandbox is not touched" bash -c "[ \"\$(kubectl get sandbox zed-$id -o jsonpath='{.metadata.resourceVersion}/{.status}')\" = '$zed_rv/' ]"
+kubectl delete sandbox "zed-$id" --wait=false >/dev/null 2>&1
 
 # killed mid-sync: a new sandbox, a crash, a restart; it converges
 sandbox cyd small; commit "cyd: back"; hook >/dev/null
