@@ -25,7 +25,9 @@ int cmd_lint(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_quota(int argc, char **argv);
 int cmd_resize(int argc, char **argv);
+int cmd_ssh_config(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_tunnel(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

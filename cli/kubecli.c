@@ -109,3 +109,58 @@ int cli_kube_sandbox(cli_kube *k, cJSON **out, const char *name)
 	return sbx_kube_get(k->kube, out, sbx_kind_find("sandbox.dev/v1alpha1", "Sandbox"), NULL,
 			    name);
 }
+
+int cli_kube_sandbox_pod(cli_kube *k, cJSON **sandbox, const char **ns, char *pod, size_t podlen,
+			 const char *name)
+{
+	cJSON *sb = NULL, *items = NULL, *p;
+	char *rv = NULL;
+	const char *found = NULL;
+	int r, status = EXIT_OK;
+
+	r = cli_kube_sandbox(k, &sb, name);
+	if (r == SBX_ENOTFOUND) {
+		status = cli_error(EXIT_INVALID, "the cluster has no sandbox '%s' ('sandbox list' shows "
+				   "the ones there are)", name);
+		goto done;
+	}
+	if (r < 0) {
+		status = cli_error(EXIT_INVALID, "%s", sbx_error_last());
+		goto done;
+	}
+	*ns = cli_json_str(sb, "spec", "namespace", NULL);
+	if (!*ns) {
+		status = cli_error(EXIT_INVALID, "sandbox '%s' has no namespace yet; see 'sandbox status "
+				   "%s'", name, name);
+		goto done;
+	}
+	if (sbx_kube_list(k->kube, &items, &rv, sbx_kind_find("v1", "Pod"), *ns, NULL, 100) < 0) {
+		status = cli_error(EXIT_INVALID, "%s", sbx_error_last());
+		goto done;
+	}
+	cJSON_ArrayForEach(p, items) {
+		const char *phase = cli_json_str(p, "status", "phase", NULL);
+
+		if (!cli_json_str(p, "metadata", "deletionTimestamp", NULL) && phase &&
+		    !strcmp(phase, "Running"))
+			found = cli_json_str(p, "metadata", "name", NULL);
+	}
+	if (!found || strlen(found) >= podlen) {
+		status = cli_error(EXIT_INVALID, "sandbox '%s' has no running pod (health %s: %s); see "
+				   "'sandbox status %s'", name,
+				   cli_json_str(sb, "status", "health", NULL) ?
+				   cli_json_str(sb, "status", "health", NULL) : "unknown",
+				   cli_json_str(sb, "status", "message", NULL) ?
+				   cli_json_str(sb, "status", "message", NULL) : "no message", name);
+		goto done;
+	}
+	snprintf(pod, podlen, "%s", found);
+done:
+	cJSON_Delete(items);
+	free(rv);
+	if (status == EXIT_OK)
+		*sandbox = sb;
+	else
+		cJSON_Delete(sb);
+	return status;
+}

@@ -32,6 +32,13 @@ int cli_kube_whoami(cli_kube *k, char **user);
  * when the controller has not made it (yet). */
 int cli_kube_sandbox(cli_kube *k, cJSON **out, const char *name);
 
+/* The running pod of sandbox `name` (prints the error and returns an exit
+ * status when there is none): *sandbox the Sandbox (caller must
+ * cJSON_Delete), ns and pod its namespace and pod name (borrowed from
+ * *sandbox and a copy in `pod`). */
+int cli_kube_sandbox_pod(cli_kube *k, cJSON **sandbox, const char **ns, char *pod, size_t podlen,
+			 const char *name);
+
 /* A string field of obj at a path of keys ("status", "sync", NULL), or
  * NULL. Borrowed from obj. */
 const char *cli_json_str(const cJSON *obj, ...);

@@ -17,6 +17,8 @@ static const cli_cmd commands[] = {
 	{ "delete", "remove a sandbox's file (its data is kept for the grace period)", cmd_delete },
 	{ "list", "list the sandboxes the controller reports", cmd_list },
 	{ "status", "show one sandbox: sync, health, timeline, message", cmd_status },
+	{ "ssh-config", "print an OpenSSH config block for a sandbox (host key pinned)", cmd_ssh_config },
+	{ "tunnel", "join stdin/stdout to a sandbox's sshd (an ssh ProxyCommand)", cmd_tunnel },
 	{ "quota", "SREs: show or set a sandbox's override in the policy", cmd_quota },
 	{ "config", "show the settings and where each comes from", cmd_config },
 	{ "lint", "validate sandbox files, the policy and the templates", cmd_lint },
@@ -67,7 +69,7 @@ static void usage(FILE *f)
 	      "Usage: sandbox COMMAND [OPTIONS]\n\n"
 	      "Commands:\n", f);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nRun 'sandbox COMMAND --help' for the options of one command.\n"
 	      "Exit status: 0 success, 1 invalid input or failure, 2 usage error.\n", f);
 }

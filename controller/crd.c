@@ -43,7 +43,7 @@ static const char crd_json[] =
 	"\"problems\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
 	"\"objects\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
 	"\"kind\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},\"health\":{\"type\":\"string\"},\"message\":{\"type\":\"string\"}}}},"
-	"\"ssh\":{\"type\":\"object\",\"properties\":{\"endpoint\":{\"type\":\"string\"},\"hostKeyFingerprint\":{\"type\":\"string\"}}},"
+	"\"ssh\":{\"type\":\"object\",\"properties\":{\"endpoint\":{\"type\":\"string\"},\"hostKeyFingerprint\":{\"type\":\"string\"},\"hostKey\":{\"type\":\"string\"}}},"
 	"\"timeline\":{\"type\":\"object\",\"properties\":{"
 	"\"committed\":{\"type\":\"string\"},\"seen\":{\"type\":\"string\"},\"applied\":{\"type\":\"string\"},\"ready\":{\"type\":\"string\"}}},"
 	"\"pendingDeleteSince\":{\"type\":\"string\"},"

@@ -106,6 +106,11 @@ done:
 
 int sbx_hostkey_fingerprint(sbx_buf *out, const cJSON *secret)
 {
+	return sbx_hostkey_public(NULL, out, secret);
+}
+
+int sbx_hostkey_public(sbx_buf *line_out, sbx_buf *fingerprint, const cJSON *secret)
+{
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(secret, "data"), SBX_HOSTKEY_PUBLIC);
 	sbx_sshkey key = SBX_SSHKEY_INIT;
@@ -127,8 +132,10 @@ int sbx_hostkey_fingerprint(sbx_buf *out, const cJSON *secret)
 	while (len > 0 && (line[len - 1] == '\0' || line[len - 1] == '\n'))
 		len--;
 	r = sbx_sshkey_parse(&key, (const char *)line, (size_t)len, 2048);
-	if (r == 0)
-		r = sbx_sshkey_fingerprint(out, &key);
+	if (r == 0 && fingerprint)
+		r = sbx_sshkey_fingerprint(fingerprint, &key);
+	if (r == 0 && line_out)
+		r = sbx_sshkey_format(line_out, &key);
 	sbx_sshkey_dispose(&key);
 	free(line);
 	return r;

@@ -29,4 +29,9 @@ cJSON *sbx_hostkey_secret(const char *ns, const char *name, const char *instance
  * object, base64 data), appended to out. Returns 0 or SBX_EINVAL. */
 int sbx_hostkey_fingerprint(sbx_buf *out, const cJSON *secret);
 
+/* Both halves of what `sandbox ssh` pins, from such a Secret: the public
+ * key line ("ssh-ed25519 AAAA..." and its comment, if any) and its fingerprint, each
+ * appended to its buffer when not NULL. Returns 0 or SBX_EINVAL. */
+int sbx_hostkey_public(sbx_buf *line, sbx_buf *fingerprint, const cJSON *secret);
+
 #endif

@@ -206,6 +206,30 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
 	return size * n;
 }
 
+void sbx_kube_tls_setup(void *easy, const sbx_kube_config *c)
+{
+	CURL *e = easy;
+
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
+	if (c->ca) {
+		struct curl_blob blob = { c->ca, c->ca_len, CURL_BLOB_COPY };
+
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+	}
+	if (c->cert) {
+		struct curl_blob cert = { c->cert, c->cert_len, CURL_BLOB_COPY };
+		struct curl_blob key = { c->key, c->key_len, CURL_BLOB_COPY };
+
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert);
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+}
+
 static int prepare(req *r)
 {
 	sbx_kube *k = r->k;
@@ -230,8 +254,6 @@ static int prepare(req *r)
 	sbx_buf_printf(&url, "%s%s", c->server, r->path);
 	curl_easy_setopt(e, CURLOPT_URL, sbx_buf_cstr(&url));
 	sbx_buf_dispose(&url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
@@ -241,22 +263,7 @@ static int prepare(req *r)
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
 			 r->watch ? (WATCH_TIMEOUT_S + 30) * 1000L : k->o.timeout_ms);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
-	if (c->ca) {
-		struct curl_blob blob = { c->ca, c->ca_len, CURL_BLOB_COPY };
-
-		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
-	}
-	if (c->cert) {
-		struct curl_blob cert = { c->cert, c->cert_len, CURL_BLOB_COPY };
-		struct curl_blob key = { c->key, c->key_len, CURL_BLOB_COPY };
-
-		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert);
-		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
-		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key);
-		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
-	}
+	sbx_kube_tls_setup(e, c);
 	r->headers = curl_slist_append(r->headers, "Accept: application/json");
 	if (c->token) {
 		sbx_buf_printf(&auth, "Authorization: Bearer %s", c->token);

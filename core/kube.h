@@ -90,6 +90,12 @@ void sbx_kube_transport_stats(const sbx_kube *k, unsigned long *connections, uns
 int sbx_kube_path(sbx_buf *out, const sbx_kind *kind, const char *ns, const char *name,
 		  const char *subresource);
 
+/* Set up a curl easy handle (CURL *, passed as void * so this header does
+ * not need curl's) for the API server of c: https only, no redirects, TLS
+ * verified against c's CA (unless c->insecure), c's client certificate.
+ * For connections outside the request machinery (port-forward). */
+void sbx_kube_tls_setup(void *easy, const sbx_kube_config *c);
+
 /* ---- blocking layer (runs the loop until the request is done) -------- */
 
 /* On failure each returns the typed SBX_E* code, with "VERB KIND 'NS/NAME':

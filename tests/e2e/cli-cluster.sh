@@ -24,6 +24,8 @@ passed=0 failed=0
 cleanup() {
 	[ -n "$ctl_pid" ] && kill "$ctl_pid" 2>/dev/null && wait "$ctl_pid" 2>/dev/null
 	stop_sshd
+	[ -n "${sshd2_pid:-}" ] && kill "$sshd2_pid" 2>/dev/null
+	kubectl delete clusterportforward "cli-$id" --wait=false >/dev/null 2>&1
 	for n in $names; do kubectl delete sandbox "$n" --wait=false >/dev/null 2>&1; done
 	kubectl get ns -o name | grep "namespace/$prefix" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
 	rm -rf "$tmp"
@@ -100,6 +102,42 @@ check "status of an unknown sandbox exits 1" status_is 1 "$bin" status nobody
 check "resize --wait ends ready" status_is 0 "$bin" resize gus --cpu 2 --memory 3Gi --yes --wait --timeout 120
 check "... the Deployment has the new resources" until_ok 30 bash -c "[ \"\$(jp gus deploy/sandbox '{.spec.template.spec.containers[0].resources.limits.memory}')\" = 3Gi ]"
 check "... the ResourceQuota has the new figures" until_ok 30 bash -c "[ \"\$(jp gus resourcequota/sandbox '{.spec.hard.limits\.cpu}/{.spec.hard.limits\.memory}')\" = 2/3Gi ]"
+
+# plain OpenSSH through 'sandbox tunnel': a real sshd on loopback with
+# exactly the host key and authorized_keys the controller rendered for gus,
+# reached from the pod's port 2222 through KWOK's port-forward
+sshd_dir=$tmp/sandbox-sshd
+until_ok 60 bash -c "[ \"\$(kubectl -n ${prefix}gus get pods --no-headers 2>/dev/null | wc -l)\" = 1 ]"
+kubectl -n "${prefix}gus" get secret ssh-host-key -o 'jsonpath={.data.ssh_host_ed25519_key}' | base64 -d > "$tmp/sandbox-host-key"
+kubectl -n "${prefix}gus" get secret authorized-keys -o 'jsonpath={.data.authorized_keys}' | base64 -d > "$tmp/sandbox-authorized-keys"
+sshd_git_pid=$sshd_pid sshd_git_port=$sshd_port
+start_sshd "$sshd_dir" "$tmp/sandbox-host-key" "$tmp/sandbox-authorized-keys" || exit 1
+sshd2_pid=$sshd_pid
+sshd_pid=$sshd_git_pid sshd_port=$sshd_git_port
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterPortForward
+metadata: {name: cli-$id}
+spec:
+  selector: {matchNamespaces: [${prefix}gus]}
+  forwards:
+  - ports: [2222]
+    target: {address: 127.0.0.1, port: $(awk '/^Port/ {print $2}' "$sshd_dir/config")}
+YAML
+check "ssh-config prints a block with the pinned host key" status_is 0 "$bin" ssh-config gus
+cp "$tmp/out" "$tmp/ssh_config"
+check "... ProxyCommand and the known_hosts file" bash -c "grep -q '^  ProxyCommand .*sandbox tunnel gus$' '$tmp/ssh_config' && grep -q \"^sandbox-gus \$(cut -d' ' -f1,2 '$sshd_dir/host.pub')\$\" '$HOME/.config/sandbox/known_hosts'"
+ssh_gus() { ssh -F "$tmp/ssh_config" -i "$HOME/.ssh/id_ed25519" -o BatchMode=yes -o User="$(id -un)" sandbox-gus "$@"; }
+export -f ssh_gus; export tmp HOME
+check "plain ssh through the tunnel runs a command" until_ok 30 bash -c "[ \"\$(ssh_gus echo ok)\" = ok ]"
+head -c 10485760 /dev/urandom > "$tmp/10MiB"
+check "10 MiB through stdin come back byte for byte" bash -c "ssh_gus cat < '$tmp/10MiB' | cmp - '$tmp/10MiB'"
+check "the remote command's status comes back" bash -c "ssh_gus 'exit 7'; [ \$? = 7 ]"
+sed -i "s|^sandbox-gus .*|sandbox-gus $(cut -d' ' -f1,2 "$tmp/sshd/host.pub")|" "$HOME/.config/sandbox/known_hosts"
+check "a host key other than the published one is refused" bash -c "! ssh_gus echo ok 2>'$tmp/hk.err' && grep -q 'REMOTE HOST IDENTIFICATION HAS CHANGED' '$tmp/hk.err'"
+check "tunnel to a sandbox without a running pod exits 255" status_is 255 "$bin" tunnel nobody
+kill "$sshd2_pid" 2>/dev/null; wait "$sshd2_pid" 2>/dev/null
+kubectl delete clusterportforward "cli-$id" --wait=false >/dev/null 2>&1
 
 # two developers race: a slow pre-receive hook holds both pushes, one loses
 # the ref update and redoes its change on the new head

@@ -1,15 +1,21 @@
 # SPDX-License-Identifier: Apache-2.0
-# Sourced by the e2e scripts: start a real OpenSSH sshd on 127.0.0.1 that
-# serves git to this user. start_sshd DIR makes DIR/host (host key),
-# DIR/client (the one authorized key) and DIR/known_hosts, and sets
-# sshd_pid and sshd_port; stop_sshd stops it. Needs root for sshd's
-# privilege separation folder, as CI runs.
+# Sourced by the e2e scripts: start a real OpenSSH sshd on 127.0.0.1 for
+# this user. start_sshd DIR makes DIR/host (host key), DIR/client (the one
+# authorized key) and DIR/known_hosts, and sets sshd_pid and sshd_port;
+# start_sshd DIR HOST_KEY AUTHORIZED_KEYS uses those files instead (a
+# sandbox's own, say). stop_sshd stops it. Needs root for sshd's privilege
+# separation folder, as CI runs.
 
 start_sshd() {
 	local dir=$1 attempt i
 	mkdir -p /run/sshd "$dir"
-	for k in host client; do ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$dir/$k" || return 1; done
-	cp "$dir/client.pub" "$dir/authorized_keys"
+	if [ $# -ge 3 ]; then
+		install -m 600 "$2" "$dir/host" && ssh-keygen -y -f "$dir/host" > "$dir/host.pub" &&
+			cp "$3" "$dir/authorized_keys" || return 1
+	else
+		for k in host client; do ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$dir/$k" || return 1; done
+		cp "$dir/client.pub" "$dir/authorized_keys"
+	fi
 	sshd_pid=
 	for attempt in 1 2 3 4 5 6 7 8; do
 		sshd_port=$((20000 + (RANDOM * 7 + attempt) % 40000))

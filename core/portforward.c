@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * pods/portforward over WebSocket. curl opens the TLS connection to the
+ * API server (CONNECT_ONLY, the kubeconfig's certificates) and this file
+ * speaks the rest: the HTTP/1.1 upgrade, RFC 6455 framing (client frames
+ * masked, pings answered), and the channel protocol on top: every binary
+ * message starts with a channel byte (0: data of the first port, 1: its
+ * errors), and each channel's first two bytes are the port number.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "buf.h"
+#include "error.h"
+#include "kube.h"
+#include "portforward.h"
+#include "sbx_version.h"
+
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define PROTOCOL "v4.channel.k8s.io"
+#define HEADERS_MAX (16 * 1024)
+#define FRAME_MAX ((size_t)4 << 20)
+#define CHUNK (32 * 1024)
+#define IO_TIMEOUT_MS 20000
+
+struct sbx_portforward {
+	CURL *easy;
+	curl_socket_t sock;
+	sbx_buf in;              /* received, not yet parsed */
+	bool port_seen[2];       /* the two port bytes of each channel were skipped */
+	sbx_buf error;           /* what the error channel said */
+	bool upgraded;           /* the WebSocket is open: close it with a frame */
+	char *where;             /* "pod NS/NAME port P", for messages */
+};
+
+static int wait_sock(sbx_portforward *pf, short events, int timeout_ms)
+{
+	struct pollfd p = { pf->sock, events, 0 };
+	int n;
+
+	do
+		n = poll(&p, 1, timeout_ms);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/* Send all of data, waiting while the socket is full. */
+static int send_all(sbx_portforward *pf, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		size_t n = 0;
+		CURLcode c = curl_easy_send(pf->easy, p, len, &n);
+
+		if (c == CURLE_AGAIN) {
+			if (wait_sock(pf, POLLOUT, IO_TIMEOUT_MS) <= 0)
+				return sbx_error_set(SBX_ETRANSPORT, "sending to %s stalled", pf->where);
+			continue;
+		}
+		if (c != CURLE_OK)
+			return sbx_error_set(SBX_ETRANSPORT, "sending to %s failed: %s", pf->where,
+					     curl_easy_strerror(c));
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Read what is there into pf->in. Returns bytes read (0: nothing now), or
+ * SBX_ETRANSPORT when the connection closed or failed. */
+static int recv_some(sbx_portforward *pf)
+{
+	char buf[CHUNK];
+	int total = 0;
+
+	for (;;) {
+		size_t n = 0;
+		CURLcode c = curl_easy_recv(pf->easy, buf, sizeof(buf), &n);
+
+		if (c == CURLE_AGAIN)
+			return total;
+		if (c != CURLE_OK)
+			return sbx_error_set(SBX_ETRANSPORT, "reading from %s failed: %s", pf->where,
+					     curl_easy_strerror(c));
+		if (n == 0)
+			return total ? total : sbx_error_set(SBX_ETRANSPORT, "%s closed the connection",
+							     pf->where);
+		if (sbx_buf_put(&pf->in, buf, n) < 0)
+			return sbx_error_set(SBX_ENOMEM, "out of memory");
+		total += (int)n;
+	}
+}
+
+/* One masked client frame. */
+static int send_frame(sbx_portforward *pf, int opcode, const void *prefix, size_t plen,
+		      const void *data, size_t len)
+{
+	unsigned char hdr[14], mask[4];
+	size_t h = 0, total = plen + len;
+	sbx_buf frame = SBX_BUF_INIT;
+	int r;
+
+	hdr[h++] = (unsigned char)(0x80 | opcode);
+	if (total < 126) {
+		hdr[h++] = (unsigned char)(0x80 | total);
+	} else if (total < 65536) {
+		hdr[h++] = 0x80 | 126;
+		hdr[h++] = (unsigned char)(total >> 8);
+		hdr[h++] = (unsigned char)total;
+	} else {
+		hdr[h++] = 0x80 | 127;
+		for (int i = 7; i >= 0; i--)
+			hdr[h++] = (unsigned char)((uint64_t)total >> (8 * i));
+	}
+	if (RAND_bytes(mask, sizeof(mask)) != 1)
+		return sbx_error_set(SBX_EIO, "no random bytes for the WebSocket mask");
+	memcpy(hdr + h, mask, 4);
+	h += 4;
+	sbx_buf_put(&frame, hdr, h);
+	sbx_buf_put(&frame, prefix, plen);
+	sbx_buf_put(&frame, data, len);
+	if (frame.failed) {
+		sbx_buf_dispose(&frame);
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < total; i++)
+		frame.ptr[h + i] ^= (char)mask[i % 4];
+	r = send_all(pf, frame.ptr, frame.len);
+	sbx_buf_dispose(&frame);
+	return r;
+}
+
+static int fail_status(sbx_portforward *pf, const char *head)
+{
+	int code = 0;
+	const char *body = strstr(head, "\r\n\r\n");
+	const char *msg = body ? strstr(body, "\"message\":\"") : NULL;
+	int mlen = 0;
+
+	if (sscanf(head, "HTTP/1.%*d %d", &code) != 1)
+		return sbx_error_set(SBX_ETRANSPORT, "%s: not an HTTP answer", pf->where);
+	if (msg) {
+		msg += 11;
+		while (msg[mlen] && msg[mlen] != '"' && mlen < 400)
+			mlen++;
+	}
+	return sbx_error_set(code == 403 ? SBX_EFORBIDDEN : code == 404 ? SBX_ENOTFOUND :
+			     code == 401 ? SBX_EUNAUTHORIZED : SBX_ETRANSPORT,
+			     "port-forward to %s refused (HTTP %d)%s%.*s", pf->where, code,
+			     msg ? ": " : "", mlen, msg ? msg : "");
+}
+
+static bool header_is(const char *head, const char *name, const char *value)
+{
+	size_t nlen = strlen(name);
+
+	for (const char *l = strstr(head, "\r\n"); l && l[2] && l[2] != '\r'; l = strstr(l + 2, "\r\n")) {
+		const char *v = l + 2 + nlen;
+
+		if (strncasecmp(l + 2, name, nlen) != 0 || *v != ':')
+			continue;
+		v++;
+		while (*v == ' ')
+			v++;
+		return strncmp(v, value, strlen(value)) == 0 && (v[strlen(value)] == '\r');
+	}
+	return false;
+}
+
+static int upgrade(sbx_portforward *pf, sbx_kube_config *cfg, const char *path)
+{
+	unsigned char nonce[16], digest[SHA_DIGEST_LENGTH];
+	char key[32], accept[32], hostport[512];
+	sbx_buf req = SBX_BUF_INIT, both = SBX_BUF_INIT;
+	const char *host = cfg->server + strlen("https://");
+	char *end;
+	int r = 0;
+
+	snprintf(hostport, sizeof(hostport), "%s", host);
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+		return sbx_error_set(SBX_EIO, "no random bytes for the WebSocket key");
+	EVP_EncodeBlock((unsigned char *)key, nonce, sizeof(nonce));
+	sbx_buf_printf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+		       "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+		       "Sec-WebSocket-Protocol: " PROTOCOL "\r\nUser-Agent: sandbox/" SBX_VERSION "\r\n",
+		       path, hostport, key);
+	if (cfg->token)
+		sbx_buf_printf(&req, "Authorization: Bearer %s\r\n", cfg->token);
+	sbx_buf_puts(&req, "\r\n");
+	r = req.failed ? sbx_error_set(SBX_ENOMEM, "out of memory") : send_all(pf, req.ptr, req.len);
+	if (req.ptr)
+		explicit_bzero(req.ptr, req.len);
+	sbx_buf_dispose(&req);
+	if (r < 0)
+		return r;
+	while (!(end = pf->in.ptr ? strstr(pf->in.ptr, "\r\n\r\n") : NULL)) {
+		if (pf->in.len > HEADERS_MAX)
+			return sbx_error_set(SBX_ETRANSPORT, "%s: answer headers too long", pf->where);
+		if (wait_sock(pf, POLLIN, IO_TIMEOUT_MS) <= 0)
+			return sbx_error_set(SBX_ETIMEOUT, "%s: no answer to the upgrade", pf->where);
+		if ((r = recv_some(pf)) < 0)
+			return pf->in.len ? fail_status(pf, sbx_buf_cstr(&pf->in)) : r;
+	}
+	if (strncmp(pf->in.ptr, "HTTP/1.1 101", 12) != 0) {
+		/* give the error body a moment to arrive, for its message */
+		if (wait_sock(pf, POLLIN, 500) > 0)
+			recv_some(pf);
+		return fail_status(pf, sbx_buf_cstr(&pf->in));
+	}
+	sbx_buf_printf(&both, "%s" WS_GUID, key);
+	SHA1((const unsigned char *)both.ptr, both.len, digest);
+	sbx_buf_dispose(&both);
+	EVP_EncodeBlock((unsigned char *)accept, digest, sizeof(digest));
+	end[2] = '\0';   /* the headers, each line ending in CRLF */
+	if (!header_is(pf->in.ptr, "Sec-WebSocket-Accept", accept))
+		return sbx_error_set(SBX_ETRANSPORT, "%s: the WebSocket answer does not match the "
+				     "key", pf->where);
+	if (!header_is(pf->in.ptr, "Sec-WebSocket-Protocol", PROTOCOL))
+		return sbx_error_set(SBX_ETRANSPORT, "%s: the server does not speak " PROTOCOL,
+				     pf->where);
+	/* keep what came after the headers: the first frames */
+	{
+		size_t used = (size_t)(end + 4 - pf->in.ptr), rest = pf->in.len - used;
+
+		end[2] = '\r';
+
+		memmove(pf->in.ptr, pf->in.ptr + used, rest);
+		pf->in.len = rest;
+		pf->in.ptr[rest] = '\0';
+	}
+	return 0;
+}
+
+int sbx_portforward_open(sbx_portforward **out, sbx_kube_config *cfg, const char *ns,
+			 const char *pod, int port)
+{
+	sbx_portforward *pf = calloc(1, sizeof(*pf));
+	sbx_buf url = SBX_BUF_INIT, path = SBX_BUF_INIT, where = SBX_BUF_INIT;
+	CURLcode c;
+	int r = 0;
+
+	sbx_error_clear();
+	if (!pf)
+		return SBX_ENOMEM;
+	pf->sock = CURL_SOCKET_BAD;
+	sbx_buf_init(&pf->in, FRAME_MAX + HEADERS_MAX);
+	sbx_buf_init(&pf->error, 4096);
+	sbx_buf_printf(&where, "pod '%s/%s' port %d", ns, pod, port);
+	pf->where = sbx_buf_take(&where, NULL);
+	sbx_buf_printf(&path, "/api/v1/namespaces/%s/pods/%s/portforward?ports=%d", ns, pod, port);
+	sbx_buf_printf(&url, "%s%s", cfg->server, sbx_buf_cstr(&path));
+	pf->easy = curl_easy_init();
+	if (!pf->where || !pf->easy || url.failed || path.failed) {
+		r = SBX_ENOMEM;
+		goto done;
+	}
+	if (strncmp(cfg->server, "https://", 8) != 0) {
+		r = sbx_error_set(SBX_EINVAL, "the API server '%s' is not https://", cfg->server);
+		goto done;
+	}
+	if (sbx_kube_config_refresh_token(cfg) < 0)
+		sbx_error_clear();
+	sbx_kube_tls_setup(pf->easy, cfg);
+	curl_easy_setopt(pf->easy, CURLOPT_URL, sbx_buf_cstr(&url));
+	curl_easy_setopt(pf->easy, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(pf->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(pf->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(pf->easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	c = curl_easy_perform(pf->easy);
+	if (c != CURLE_OK) {
+		r = sbx_error_set(SBX_ETRANSPORT, "cannot reach the API server '%s': %s", cfg->server,
+				  curl_easy_strerror(c));
+		goto done;
+	}
+	if (curl_easy_getinfo(pf->easy, CURLINFO_ACTIVESOCKET, &pf->sock) != CURLE_OK ||
+	    pf->sock == CURL_SOCKET_BAD) {
+		r = sbx_error_set(SBX_ETRANSPORT, "no connection to the API server");
+		goto done;
+	}
+	r = upgrade(pf, cfg, sbx_buf_cstr(&path));
+	pf->upgraded = r == 0;
+done:
+	sbx_buf_dispose(&url);
+	sbx_buf_dispose(&path);
+	if (r < 0)
+		sbx_portforward_free(pf);
+	else
+		*out = pf;
+	return r;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return sbx_error_set(SBX_EIO, "cannot write to the local side: %s",
+					     strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Parse the frames in pf->in: data to out_fd, errors kept, pings answered.
+ * Returns 1 when the server closed, 0 to go on, or a negative SBX_E*. */
+static int take_frames(sbx_portforward *pf, int out_fd)
+{
+	for (;;) {
+		const unsigned char *p = (const unsigned char *)pf->in.ptr;
+		size_t have = pf->in.len, h = 2;
+		uint64_t len;
+		int opcode, r = 0;
+
+		if (have < 2)
+			return 0;
+		opcode = p[0] & 0x0f;
+		len = p[1] & 0x7f;
+		if (p[1] & 0x80)
+			return sbx_error_set(SBX_ETRANSPORT, "%s: the server sent a masked frame",
+					     pf->where);
+		if (len == 126) {
+			if (have < 4)
+				return 0;
+			len = (uint64_t)p[2] << 8 | p[3];
+			h = 4;
+		} else if (len == 127) {
+			if (have < 10)
+				return 0;
+			len = 0;
+			for (int i = 0; i < 8; i++)
+				len = len << 8 | p[2 + i];
+			h = 10;
+		}
+		if (len > FRAME_MAX)
+			return sbx_error_set(SBX_ETRANSPORT, "%s: a frame of %llu bytes is too large",
+					     pf->where, (unsigned long long)len);
+		if (have < h + len)
+			return 0;
+		p += h;
+		if (opcode == 0x8)
+			return 1;
+		if (opcode == 0x9)
+			r = send_frame(pf, 0xA, NULL, 0, p, (size_t)len);
+		else if ((opcode == 0x2 || opcode == 0x0) && len > 0) {
+			int ch = p[0];
+			const char *d = (const char *)p + 1;
+			size_t n = (size_t)len - 1;
+
+			if (ch <= 1 && !pf->port_seen[ch]) {
+				/* the first two bytes of each channel are the port */
+				size_t skip = n < 2 ? n : 2;
+
+				d += skip;
+				n -= skip;
+				pf->port_seen[ch] = true;
+			}
+			if (ch == 0)
+				r = write_all(out_fd, d, n);
+			else if (ch == 1)
+				sbx_buf_put(&pf->error, d, n);
+		}
+		if (r < 0)
+			return r;
+		memmove(pf->in.ptr, pf->in.ptr + h + len, have - h - len);
+		pf->in.len = have - h - (size_t)len;
+		if (pf->error.len)
+			return sbx_error_set(SBX_ETRANSPORT, "%s: %s", pf->where, sbx_buf_cstr(&pf->error));
+	}
+}
+
+int sbx_portforward_pump(sbx_portforward *pf, int in_fd, int out_fd)
+{
+	static const unsigned char data_channel = 0;
+	char buf[CHUNK];
+	int r;
+
+	sbx_error_clear();
+	/* frames that came with the upgrade answer */
+	if ((r = take_frames(pf, out_fd)) != 0)
+		return r < 0 ? r : 0;
+	for (;;) {
+		struct pollfd p[2] = { { in_fd, POLLIN, 0 }, { pf->sock, POLLIN, 0 } };
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return sbx_error_set(SBX_EIO, "poll failed: %s", strerror(errno));
+		}
+		if (p[1].revents) {
+			if ((r = recv_some(pf)) < 0)
+				return pf->error.len ? sbx_error_set(SBX_ETRANSPORT, "%s: %s", pf->where,
+								     sbx_buf_cstr(&pf->error)) : 0;
+			if ((r = take_frames(pf, out_fd)) != 0)
+				return r < 0 ? r : 0;
+		}
+		if (p[0].revents) {
+			ssize_t n = read(in_fd, buf, sizeof(buf));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return 0;
+			if ((r = send_frame(pf, 0x2, &data_channel, 1, buf, (size_t)n)) < 0)
+				return r;
+		}
+	}
+}
+
+void sbx_portforward_free(sbx_portforward *pf)
+{
+	if (!pf)
+		return;
+	if (pf->upgraded) {
+		unsigned char code[2] = { 0x03, 0xe8 };   /* 1000: normal closure */
+
+		send_frame(pf, 0x8, NULL, 0, code, sizeof(code));
+	}
+	curl_easy_cleanup(pf->easy);
+	sbx_buf_dispose(&pf->in);
+	sbx_buf_dispose(&pf->error);
+	free(pf->where);
+	free(pf);
+}
