@@ -25,6 +25,7 @@ int cmd_lint(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_quota(int argc, char **argv);
 int cmd_resize(int argc, char **argv);
+int cmd_ssh(int argc, char **argv);
 int cmd_ssh_config(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_tunnel(int argc, char **argv);

@@ -17,6 +17,7 @@ static const cli_cmd commands[] = {
 	{ "delete", "remove a sandbox's file (its data is kept for the grace period)", cmd_delete },
 	{ "list", "list the sandboxes the controller reports", cmd_list },
 	{ "status", "show one sandbox: sync, health, timeline, message", cmd_status },
+	{ "ssh", "log in to a sandbox, or run one command there", cmd_ssh },
 	{ "ssh-config", "print an OpenSSH config block for a sandbox (host key pinned)", cmd_ssh_config },
 	{ "tunnel", "join stdin/stdout to a sandbox's sshd (an ssh ProxyCommand)", cmd_tunnel },
 	{ "quota", "SREs: show or set a sandbox's override in the policy", cmd_quota },

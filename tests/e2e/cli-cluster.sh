@@ -25,6 +25,7 @@ cleanup() {
 	[ -n "$ctl_pid" ] && kill "$ctl_pid" 2>/dev/null && wait "$ctl_pid" 2>/dev/null
 	stop_sshd
 	[ -n "${sshd2_pid:-}" ] && kill "$sshd2_pid" 2>/dev/null
+	tmux -L "sbx-$id" kill-server 2>/dev/null
 	kubectl delete clusterportforward "cli-$id" --wait=false >/dev/null 2>&1
 	for n in $names; do kubectl delete sandbox "$n" --wait=false >/dev/null 2>&1; done
 	kubectl get ns -o name | grep "namespace/$prefix" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
@@ -133,9 +134,68 @@ check "plain ssh through the tunnel runs a command" until_ok 30 bash -c "[ \"\$(
 head -c 10485760 /dev/urandom > "$tmp/10MiB"
 check "10 MiB through stdin come back byte for byte" bash -c "ssh_gus cat < '$tmp/10MiB' | cmp - '$tmp/10MiB'"
 check "the remote command's status comes back" bash -c "ssh_gus 'exit 7'; [ \$? = 7 ]"
-sed -i "s|^sandbox-gus .*|sandbox-gus $(cut -d' ' -f1,2 "$tmp/sshd/host.pub")|" "$HOME/.config/sandbox/known_hosts"
-check "a host key other than the published one is refused" bash -c "! ssh_gus echo ok 2>'$tmp/hk.err' && grep -q 'REMOTE HOST IDENTIFICATION HAS CHANGED' '$tmp/hk.err'"
+
+# sandbox ssh: libssh through the same tunnel, the host key checked against status
+me=$(id -un)
+check "sandbox ssh NAME -- echo ok prints ok" status_is 0 "$bin" ssh gus -l "$me" -- echo ok
+check "... exactly" bash -c "[ \"\$(cat '$tmp/out')\" = ok ]"
+check "sandbox ssh -- sh -c 'exit 7' exits 7" status_is 7 "$bin" ssh gus -l "$me" -- sh -c 'exit 7'
+check "stdout and stderr stay apart" bash -c "'$bin' ssh gus -l '$me' -- sh -c 'echo out; echo err >&2' >'$tmp/o' 2>'$tmp/e' && [ \"\$(cat '$tmp/o')/\$(cat '$tmp/e')\" = out/err ]"
+check "10 MiB through sandbox ssh come back byte for byte" bash -c "'$bin' ssh gus -l '$me' -- cat < '$tmp/10MiB' | cmp - '$tmp/10MiB'"
+ssh-keygen -q -t ed25519 -N '' -C stranger -f "$tmp/stranger"
+check "a key not in the sandbox file is refused with 255" status_is 255 "$bin" ssh gus -l "$me" -i "$tmp/stranger" -- true
+check "... saying which file must list it" has "spec.sshKeys in sandboxes/gus.yaml" "$tmp/err"
+
+# interactive, driven through tmux: a prompt, a command, a window change,
+# exit; then '~.' on a hung session; the terminal is restored each time
+cat > "$tmp/interactive.sh" <<SH
+#!/bin/bash
+stty -a | grep -v rows > "$tmp/stty.before"
+"$bin" ssh gus -l "$me"
+echo "rc=\$?" > "$tmp/rc"
+stty -a | grep -v rows > "$tmp/stty.after"
+sleep 60
+SH
+chmod +x "$tmp/interactive.sh"
+pane() { tmux -L "sbx-$id" capture-pane -p -t t; }
+export -f pane; export id
+tmux -L "sbx-$id" new-session -d -s t -x 120 -y 40 "env $(env | grep -E '^(HOME|KUBECONFIG|SANDBOX_[A-Z_]+|LSAN_OPTIONS|ASAN_OPTIONS|UBSAN_OPTIONS)=' | sed 's/^/"/; s/$/"/' | tr '\n' ' ') TERM=xterm $tmp/interactive.sh"
+check "interactive: a prompt" until_ok 20 bash -c "pane | grep -q '[#$] *\$'"
+tmux -L "sbx-$id" send-keys -t t "echo marker-\$((6*7))" Enter
+check "interactive: a command runs" until_ok 10 bash -c "pane | grep -q '^marker-42$'"
+tmux -L "sbx-$id" resize-window -t t -x 100 -y 30
+tmux -L "sbx-$id" send-keys -t t "stty size" Enter
+check "interactive: the window change reaches the remote" until_ok 10 bash -c "pane | grep -q '^30 100$'"
+tmux -L "sbx-$id" send-keys -t t "exit 3" Enter
+check "interactive: exit status 3 comes back" until_ok 10 bash -c "grep -qx rc=3 '$tmp/rc'"
+check "interactive: the terminal is restored" diff "$tmp/stty.before" "$tmp/stty.after"
+tmux -L "sbx-$id" kill-server
+rm -f "$tmp/rc" "$tmp/stty.after"
+tmux -L "sbx-$id" new-session -d -s t -x 120 -y 40 "env $(env | grep -E '^(HOME|KUBECONFIG|SANDBOX_[A-Z_]+|LSAN_OPTIONS|ASAN_OPTIONS|UBSAN_OPTIONS)=' | sed 's/^/"/; s/$/"/' | tr '\n' ' ') TERM=xterm $tmp/interactive.sh"
+until_ok 20 bash -c "pane | grep -q '[#$] *\$'"
+tmux -L "sbx-$id" send-keys -t t "sleep 600" Enter
+sleep 0.5
+tmux -L "sbx-$id" send-keys -t t Enter '~.'
+check "'~.' drops a hung session with 255" until_ok 10 bash -c "grep -qx rc=255 '$tmp/rc'"
+check "... and restores the terminal" bash -c "sleep 0.5; diff '$tmp/stty.before' '$tmp/stty.after'"
+tmux -L "sbx-$id" kill-server
+
+# a host key other than the published one: the port-forward now reaches
+# another sshd (the git server's, another key)
+kubectl patch clusterportforward "cli-$id" --type merge -p "{\"spec\":{\"forwards\":[{\"ports\":[2222],\"target\":{\"address\":\"127.0.0.1\",\"port\":$sshd_port}}]}}" >/dev/null
+check "sandbox ssh refuses a host key other than the published one" until_ok 20 bash -c "'$bin' ssh gus -l '$me' -- true 2>'$tmp/hk2.err'; [ \$? = 255 ] && grep -q 'but the controller published' '$tmp/hk2.err'"
+check "... and so does plain ssh with the pinned key" bash -c "! ssh_gus echo ok 2>'$tmp/hk.err' && grep -q 'REMOTE HOST IDENTIFICATION HAS CHANGED' '$tmp/hk.err'"
 check "tunnel to a sandbox without a running pod exits 255" status_is 255 "$bin" tunnel nobody
+
+# the second transport: the policy's ssh gateway, plain TCP (here straight
+# to the sandbox's sshd, while the port-forward still points elsewhere)
+git -C "$tmp/seed" pull -q "$tmp/remote.git" main
+sed -i "s/^    endpoint: .*/    endpoint: \"127.0.0.1:$(awk '/^Port/ {print $2}' "$sshd_dir/config")\"/" "$tmp/seed/templates/policy.yaml"
+git -C "$tmp/seed" -c user.name=sre -c user.email=sre@example.com commit -qam "policy: ssh gateway"
+git -C "$tmp/seed" push -q "$tmp/remote.git" main
+check "the status names the gateway" until_ok 30 bash -c "[ \"\$(field gus ssh.endpoint)\" = 127.0.0.1:$(awk '/^Port/ {print $2}' "$sshd_dir/config") ]"
+check "sandbox ssh goes through the gateway" status_is 0 "$bin" ssh gus -l "$me" -- echo via-gateway
+check "... and reaches the sandbox" has "via-gateway" "$tmp/out"
 kill "$sshd2_pid" 2>/dev/null; wait "$sshd2_pid" 2>/dev/null
 kubectl delete clusterportforward "cli-$id" --wait=false >/dev/null 2>&1
 

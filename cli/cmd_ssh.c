@@ -1,0 +1,578 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * `sandbox ssh`: a libssh client to the sandbox's sshd, through the API
+ * server's port-forward (a child process pumps it into a socketpair that
+ * libssh uses as its socket) or the policy's gateway endpoint over TCP.
+ * The server's host key must be the one the controller published; agent
+ * or key-file authentication; an interactive PTY in raw mode (restored on
+ * every exit), window changes forwarded, `~.` to drop a hung session; or
+ * one command with its exit status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <libssh/libssh.h>
+
+#include "cmd.h"
+#include "error.h"
+#include "kubecli.h"
+#include "portforward.h"
+#include "spec.h"
+
+#define EXIT_CONNECT 255
+#define CHUNK (32 * 1024)
+
+static const char help[] =
+	"Usage: sandbox ssh [NAME] [-t] [-i FILE] [-l USER] [-- COMMAND...]\n\n"
+	"Log in to sandbox NAME, through the API server's port-forward with your\n"
+	"kubeconfig (or the policy's ssh gateway). The server must present the host\n"
+	"key the controller published for the sandbox; anything else is refused.\n"
+	"Keys: ssh-agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa (or -i FILE).\n\n"
+	"Without COMMAND: an interactive shell on a PTY; '~.' at the start of a line\n"
+	"drops the connection, '~~' sends one '~'. With COMMAND: runs it without a\n"
+	"PTY (unless -t), streams stdin, stdout and stderr, and exits with its status.\n"
+	"Each word of COMMAND arrives as given (quoted for the remote shell), so\n"
+	"\"-- sh -c 'exit 7'\" runs sh with one script, as kubectl exec would.\n\n"
+	"  -t            allocate a PTY for COMMAND\n"
+	"  -i FILE       the private key to use\n"
+	"  -l USER       the user to log in as (default: your login name)\n"
+	"  -h, --help    show this help\n\n"
+	"Exit status: the remote command's, or 255 when the connection failed.\n\n";
+
+/* ---- the terminal: raw mode restored on every way out ---------------- */
+
+static struct termios saved_tio;
+static bool raw_on;
+static volatile sig_atomic_t winch;
+
+static void restore_terminal(void)
+{
+	if (raw_on) {
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_tio);
+		raw_on = false;
+	}
+}
+
+static void on_fatal_signal(int sig)
+{
+	restore_terminal();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	winch = 1;
+}
+
+static void raw_mode(void)
+{
+	struct termios t;
+
+	if (tcgetattr(STDIN_FILENO, &saved_tio) < 0)
+		return;
+	t = saved_tio;
+	cfmakeraw(&t);
+	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &t) == 0) {
+		raw_on = true;
+		atexit(restore_terminal);
+		for (int s = 0, sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE }; s < 5; s++)
+			signal(sigs[s], on_fatal_signal);
+	}
+}
+
+static void term_size(int *cols, int *rows)
+{
+	struct winsize ws;
+
+	*cols = 80;
+	*rows = 24;
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_row) {
+		*cols = ws.ws_col;
+		*rows = ws.ws_row;
+	}
+}
+
+/* ---- the transport ----------------------------------------------------- */
+
+/* A child process opens the port-forward and pumps it into one end of a
+ * socketpair; libssh gets the other. The child alone owns the TLS
+ * connection; it reports the opening through a pipe, so a refusal is
+ * told as such. Returns the fd for libssh, or -1 with the reason. */
+static int tunnel_fd(sbx_kube_config *kcfg, const char *ns, const char *pod, pid_t *child)
+{
+	char why[1024] = "";
+	ssize_t n, got = 0;
+	int sv[2], pp[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return sbx_error_set(SBX_EIO, "socketpair: %s", strerror(errno)), -1;
+	if (pipe2(pp, O_CLOEXEC) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return sbx_error_set(SBX_EIO, "pipe: %s", strerror(errno)), -1;
+	}
+	fflush(NULL);
+	*child = fork();
+	if (*child == 0) {
+		sbx_portforward *pf = NULL;
+		int r;
+
+		close(sv[0]);
+		close(pp[0]);
+		signal(SIGINT, SIG_IGN);   /* the parent decides when it ends */
+		r = sbx_portforward_open(&pf, kcfg, ns, pod, SBX_SSHD_PORT);
+		if (r < 0 && write(pp[1], sbx_error_last(), strlen(sbx_error_last())) < 0)
+			_exit(1);
+		close(pp[1]);
+		if (r == 0)
+			r = sbx_portforward_pump(pf, sv[1], sv[1]);
+		sbx_portforward_free(pf);
+		_exit(r < 0 ? 1 : 0);
+	}
+	close(sv[1]);
+	close(pp[1]);
+	while (*child > 0 && (n = read(pp[0], why + got, sizeof(why) - 1 - (size_t)got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		got += n;
+	}
+	close(pp[0]);
+	if (*child < 0 || got > 0) {
+		sbx_error_set(SBX_ETRANSPORT, "%s", *child < 0 ? strerror(errno) : why);
+		close(sv[0]);
+		return -1;
+	}
+	return sv[0];
+}
+
+/* The policy's gateway "host:port" over plain TCP. */
+static int gateway_fd(const char *endpoint)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	char host[256];
+	const char *colon = strrchr(endpoint, ':');
+	int fd = -1;
+
+	if (!colon || (size_t)(colon - endpoint) >= sizeof(host)) {
+		sbx_error_set(SBX_EINVAL, "the ssh endpoint '%s' is not host:port", endpoint);
+		return -1;
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - endpoint), endpoint);
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
+		sbx_error_set(SBX_ETRANSPORT, "cannot resolve the ssh gateway '%s'", endpoint);
+		return -1;
+	}
+	for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+		if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(ai);
+	if (fd < 0)
+		sbx_error_set(SBX_ETRANSPORT, "cannot connect to the ssh gateway '%s'", endpoint);
+	return fd;
+}
+
+/* ---- authentication -------------------------------------------------- */
+
+static int ask_passphrase(const char *prompt, char *buf, size_t len, int echo, int verify,
+			  void *userdata)
+{
+	(void)verify;
+	(void)userdata;
+	if (!isatty(STDIN_FILENO))
+		return -1;
+	return ssh_getpass(prompt, buf, len, echo, 0);
+}
+
+static bool try_key_file(ssh_session s, const char *path, sbx_buf *tried)
+{
+	ssh_key key = NULL;
+	bool ok = false;
+
+	if (access(path, R_OK) != 0)
+		return false;
+	sbx_buf_printf(tried, "%s%s", tried->len ? ", " : "", path);
+	if (ssh_pki_import_privkey_file(path, NULL, ask_passphrase, NULL, &key) == SSH_OK)
+		ok = ssh_userauth_publickey(s, NULL, key) == SSH_AUTH_SUCCESS;
+	ssh_key_free(key);
+	return ok;
+}
+
+static bool authenticate(ssh_session s, const char *key_file, sbx_buf *tried)
+{
+	static const char *const names[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
+	const char *home = getenv("HOME");
+	char path[4096];
+
+	if (key_file)
+		return try_key_file(s, key_file, tried);
+	if (getenv("SSH_AUTH_SOCK") && *getenv("SSH_AUTH_SOCK")) {
+		sbx_buf_puts(tried, "ssh-agent");
+		if (ssh_userauth_agent(s, NULL) == SSH_AUTH_SUCCESS)
+			return true;
+	}
+	for (size_t i = 0; home && i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/.ssh/%s", home, names[i]);
+		if (try_key_file(s, path, tried))
+			return true;
+	}
+	return false;
+}
+
+/* ---- the session ------------------------------------------------------- */
+
+struct opts {
+	const char *name, *key_file, *user;
+	bool force_tty;
+	char *command;          /* joined with spaces, as ssh does; NULL: a shell */
+};
+
+/* Send what came from stdin, minding the `~.` escape on a PTY. */
+static int send_input(ssh_channel ch, const char *buf, size_t n, bool escapes, int *state)
+{
+	char out[CHUNK + 1];
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = buf[i];
+
+		if (escapes && *state == 1 && c == '~') {
+			*state = 2;
+			continue;
+		}
+		if (escapes && *state == 2) {
+			if (c == '.')
+				return 1;
+			if (c != '~')
+				out[m++] = '~';
+		}
+		out[m++] = c;
+		*state = c == '\r' || c == '\n' ? 1 : 0;
+		if (m >= CHUNK) {
+			if (ssh_channel_write(ch, out, (uint32_t)m) < 0)
+				return -1;
+			m = 0;
+		}
+	}
+	if (m && ssh_channel_write(ch, out, (uint32_t)m) < 0)
+		return -1;
+	return 0;
+}
+
+static int drain(ssh_channel ch)
+{
+	char buf[CHUNK];
+	int n;
+
+	for (int err = 0; err <= 1; err++)
+		while ((n = ssh_channel_read_nonblocking(ch, buf, sizeof(buf), err)) > 0) {
+			int fd = err ? STDERR_FILENO : STDOUT_FILENO;
+
+			for (int off = 0; off < n;) {
+				ssize_t w = write(fd, buf + off, (size_t)(n - off));
+
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w <= 0)
+					return -1;
+				off += (int)w;
+			}
+		}
+	return n == SSH_ERROR ? -1 : 0;
+}
+
+static int run_channel(ssh_session s, ssh_channel ch, const struct opts *o, bool pty)
+{
+	char buf[CHUNK], pending[CHUNK];
+	size_t npending = 0;
+	bool in_open = true, escapes = pty && isatty(STDIN_FILENO);
+	int state = 1, fd = ssh_get_fd(s);
+
+	(void)o;
+	while (!ssh_channel_is_eof(ch) || ssh_channel_poll(ch, 0) > 0 || ssh_channel_poll(ch, 1) > 0) {
+		struct pollfd p[2] = { { in_open && !npending ? STDIN_FILENO : -1, POLLIN, 0 },
+				       { fd, POLLIN, 0 } };
+
+		if (drain(ch) < 0)
+			return -1;
+		if (ssh_channel_is_closed(ch))
+			break;
+		if (winch && pty) {
+			int cols, rows;
+
+			winch = 0;
+			term_size(&cols, &rows);
+			ssh_channel_change_pty_size(ch, cols, rows);
+		}
+		/* write only what the window takes: a blocked write could wait for
+		 * a window the server opens only once we read its output */
+		if (npending) {
+			uint32_t room = ssh_channel_window_size(ch);
+			size_t n = npending < room ? npending : room;
+
+			if (n) {
+				int r = send_input(ch, pending, n, escapes, &state);
+
+				if (r != 0)
+					return r;
+				memmove(pending, pending + n, npending - n);
+				npending -= n;
+			}
+			if (!npending && !in_open)
+				ssh_channel_send_eof(ch);
+		}
+		if (poll(p, 2, npending ? 20 : 100) < 0 && errno != EINTR)
+			return -1;
+		if (p[0].revents) {
+			ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+			if (n > 0) {
+				memcpy(pending, buf, (size_t)n);
+				npending = (size_t)n;
+			} else if (n == 0 || errno != EINTR) {
+				in_open = false;
+				if (!npending && !pty)
+					ssh_channel_send_eof(ch);
+			}
+		}
+	}
+	return drain(ch);
+}
+
+static int session(const struct opts *o, int sock, const char *want_fp)
+{
+	ssh_session s = ssh_new();
+	ssh_channel ch = NULL;
+	ssh_key server = NULL;
+	unsigned char *hash = NULL;
+	size_t hlen = 0;
+	char *fp = NULL, alias[300];
+	sbx_buf tried = SBX_BUF_INIT;
+	bool pty = o->command ? o->force_tty : true;
+	int status = EXIT_CONNECT, r;
+	long timeout = 20;
+
+	snprintf(alias, sizeof(alias), "sandbox-%s", o->name);
+	if (!s) {
+		cli_error(EXIT_CONNECT, "out of memory");
+		goto done;
+	}
+	ssh_options_set(s, SSH_OPTIONS_FD, &sock);
+	ssh_options_set(s, SSH_OPTIONS_HOST, alias);
+	ssh_options_set(s, SSH_OPTIONS_USER, o->user);
+	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
+	ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &(int){ 0 });
+	if (ssh_connect(s) != SSH_OK) {
+		cli_error(EXIT_CONNECT, "ssh to sandbox '%s' failed: %s", o->name, ssh_get_error(s));
+		goto done;
+	}
+	if (ssh_get_server_publickey(s, &server) != SSH_OK ||
+	    ssh_get_publickey_hash(server, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) != 0 ||
+	    !(fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen))) {
+		cli_error(EXIT_CONNECT, "cannot read the host key of sandbox '%s'", o->name);
+		goto done;
+	}
+	if (strcmp(fp, want_fp) != 0) {
+		cli_error(EXIT_CONNECT, "the host key of sandbox '%s' is %s, but the controller "
+			  "published %s: this is not the sandbox's sshd (the connection may be "
+			  "intercepted, or the pod is not the sandbox's); nothing was sent. Check "
+			  "'sandbox status %s' and ask your SREs", o->name, fp, want_fp, o->name);
+		goto done;
+	}
+	if (!authenticate(s, o->key_file, &tried)) {
+		cli_error(EXIT_CONNECT, "sandbox '%s' accepted none of your keys (tried: %s); its "
+			  "file must list your public key (spec.sshKeys in sandboxes/%s.yaml)",
+			  o->name, tried.len ? sbx_buf_cstr(&tried) : "none found", o->name);
+		goto done;
+	}
+	ch = ssh_channel_new(s);
+	if (!ch || ssh_channel_open_session(ch) != SSH_OK) {
+		cli_error(EXIT_CONNECT, "cannot open a session on sandbox '%s': %s", o->name,
+			  ssh_get_error(s));
+		goto done;
+	}
+	if (pty) {
+		int cols, rows;
+		const char *term = getenv("TERM");
+
+		term_size(&cols, &rows);
+		if (ssh_channel_request_pty_size(ch, term && *term ? term : "xterm", cols, rows) != SSH_OK) {
+			cli_error(EXIT_CONNECT, "sandbox '%s' refused a terminal: %s", o->name,
+				  ssh_get_error(s));
+			goto done;
+		}
+		signal(SIGWINCH, on_winch);
+	}
+	r = o->command ? ssh_channel_request_exec(ch, o->command) : ssh_channel_request_shell(ch);
+	if (r != SSH_OK) {
+		cli_error(EXIT_CONNECT, "sandbox '%s' refused the %s: %s", o->name,
+			  o->command ? "command" : "shell", ssh_get_error(s));
+		goto done;
+	}
+	if (pty && isatty(STDIN_FILENO))
+		raw_mode();
+	r = run_channel(s, ch, o, pty);
+	restore_terminal();
+	if (r == 1) {
+		fprintf(stderr, "\r\nsandbox: connection to '%s' closed (~.)\n", o->name);
+		goto done;
+	}
+	if (r < 0) {
+		cli_error(EXIT_CONNECT, "the connection to sandbox '%s' broke: %s", o->name,
+			  ssh_get_error(s));
+		goto done;
+	}
+	status = ssh_channel_get_exit_status(ch);
+	if (status < 0)
+		status = EXIT_CONNECT;
+done:
+	restore_terminal();
+	if (ch) {
+		ssh_channel_close(ch);
+		ssh_channel_free(ch);
+	}
+	ssh_string_free_char(fp);
+	ssh_clean_pubkey_hash(&hash);
+	ssh_key_free(server);
+	sbx_buf_dispose(&tried);
+	if (s) {
+		ssh_disconnect(s);
+		ssh_free(s);
+	}
+	return status;
+}
+
+int cmd_ssh(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		CLI_CONFIG_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { 0 };
+	cli_config cfg;
+	cli_kube k = { 0 };
+	cJSON *sb = NULL;
+	sbx_buf cmd = SBX_BUF_INIT;
+	const char *ns, *endpoint, *fp;
+	char pod[256];
+	pid_t child = -1;
+	int ch, sock = -1, status = EXIT_OK;
+
+	cli_config_init(&cfg);
+	optind = 1;
+	/* options, NAME, more options; then "--" and the command */
+	for (int round = 0; round < 2 && status == EXIT_OK; round++) {
+		while (status == EXIT_OK &&
+		       (ch = getopt_long(argc, argv, "+hti:l:", lopts, NULL)) != -1) {
+			switch (ch) {
+			case 't': o.force_tty = true; break;
+			case 'i': o.key_file = optarg; break;
+			case 'l': o.user = optarg; break;
+			case 'h': cli_config_print_help(help); goto done;
+			default: status = cli_config_option(&cfg, ch, optarg, help);
+			}
+		}
+		if (round > 0 || optind >= argc || strcmp(argv[optind - 1], "--") == 0 || o.name)
+			break;
+		o.name = argv[optind++];
+	}
+	if (status != EXIT_OK || (status = cli_config_load(&cfg)) != EXIT_OK)
+		goto done;
+	if (!o.name)
+		o.name = cfg.value[CFG_NAME];
+	if (!o.name) {
+		status = cli_error(EXIT_USAGE, "which sandbox? give NAME or set 'name' in %s", cfg.file);
+		goto done;
+	}
+	/* each argument arrives as it was given: quoted for the remote shell */
+	for (int i = optind; i < argc; i++) {
+		const char *a = argv[i];
+		bool plain = *a != '\0';
+
+		for (const char *c = a; *c && plain; c++)
+			plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,@%+-",
+				       *c) != NULL;
+		if (cmd.len)
+			sbx_buf_putc(&cmd, ' ');
+		if (plain) {
+			sbx_buf_puts(&cmd, a);
+			continue;
+		}
+		sbx_buf_putc(&cmd, '\'');
+		for (const char *c = a; *c; c++)
+			sbx_buf_puts(&cmd, *c == '\'' ? "'\\''" : (char[]){ *c, 0 });
+		sbx_buf_putc(&cmd, '\'');
+	}
+	o.command = cmd.len ? cmd.ptr : NULL;
+	if (!o.user) {
+		const struct passwd *pw = getpwuid(getuid());
+
+		o.user = getenv("USER") && *getenv("USER") ? getenv("USER") : pw ? pw->pw_name : "dev";
+	}
+	if ((status = cli_kube_open(&k, &cfg)) != EXIT_OK) {
+		status = EXIT_CONNECT;
+		goto done;
+	}
+	if ((status = cli_kube_sandbox_pod(&k, &sb, &ns, pod, sizeof(pod), o.name)) != EXIT_OK) {
+		status = EXIT_CONNECT;
+		goto done;
+	}
+	fp = cli_json_str(sb, "status", "ssh", "hostKeyFingerprint", NULL);
+	endpoint = cli_json_str(sb, "status", "ssh", "endpoint", NULL);
+	if (!fp) {
+		status = cli_error(EXIT_CONNECT, "the controller has not published the host key of "
+				   "'%s' yet; see 'sandbox status %s'", o.name, o.name);
+		goto done;
+	}
+	if (endpoint && strncmp(endpoint, "port-forward:", 13) != 0)
+		sock = gateway_fd(endpoint);
+	else
+		sock = tunnel_fd(k.cfg, ns, pod, &child);
+	if (sock < 0) {
+		status = cli_error(EXIT_CONNECT, "%s", sbx_error_last());
+		goto done;
+	}
+	status = session(&o, sock, fp);
+done:
+	if (sock >= 0)
+		close(sock);   /* the pump sees the end and closes the WebSocket */
+	if (child > 0) {
+		int ws;
+
+		for (int i = 0; i < 40 && waitpid(child, &ws, WNOHANG) == 0; i++)
+			usleep(50 * 1000);
+		if (kill(child, SIGKILL) == 0)
+			waitpid(child, &ws, 0);
+	}
+	cJSON_Delete(sb);
+	sbx_buf_dispose(&cmd);
+	cli_kube_close(&k);
+	cli_config_dispose(&cfg);
+	return status;
+}
