@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "buf.h"
+
 /* Exit statuses, kubectl-style. */
 enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
 
@@ -46,6 +48,10 @@ int cli_error(int status, const char *fmt, ...) __attribute__((format(printf, 2,
  * `yes` is set or the answer is y; else the exit status, after saying why
  * (cancelled, or stdin is not a terminal and --yes is missing). */
 int cli_confirm(bool yes, const char *question);
+
+/* Append `word` for a POSIX shell command line: as is when it holds only
+ * safe characters, else single-quoted. */
+void cli_shell_quote(sbx_buf *out, const char *word);
 
 /* Whether argv holds -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);

@@ -62,7 +62,7 @@ static int edit(cli_change *out, const sbx_git_files *files, int attempt, void *
 		r = sbx_yaml_edit_remove(&out->data, path, 3);
 		sbx_buf_puts(&msg, "override removed");
 	}
-	for (int i = 0, first = 1; r == 0 && i < 3; i++) {
+	for (int i = 0, first = !qt->clear; r == 0 && i < 3; i++) {
 		const char *path[] = { "spec", "overrides", qt->name, fields[i] };
 
 		if (!qt->v[i])

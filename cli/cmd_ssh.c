@@ -209,16 +209,24 @@ static int ask_passphrase(const char *prompt, char *buf, size_t len, int echo, i
 	return ssh_getpass(prompt, buf, len, echo, 0);
 }
 
-static bool try_key_file(ssh_session s, const char *path, sbx_buf *tried)
+static bool try_key_file(ssh_session s, const char *path, bool named, sbx_buf *tried)
 {
 	ssh_key key = NULL;
 	bool ok = false;
 
-	if (access(path, R_OK) != 0)
+	if (access(path, R_OK) != 0) {
+		if (named)
+			sbx_buf_printf(tried, "%s'%s' (cannot read it: %s)", tried->len ? ", " : "",
+				       path, strerror(errno));
 		return false;
-	sbx_buf_printf(tried, "%s%s", tried->len ? ", " : "", path);
-	if (ssh_pki_import_privkey_file(path, NULL, ask_passphrase, NULL, &key) == SSH_OK)
-		ok = ssh_userauth_publickey(s, NULL, key) == SSH_AUTH_SUCCESS;
+	}
+	if (ssh_pki_import_privkey_file(path, NULL, ask_passphrase, NULL, &key) != SSH_OK) {
+		sbx_buf_printf(tried, "%s'%s' (not a private key libssh reads, or a wrong "
+			       "passphrase)", tried->len ? ", " : "", path);
+		return false;
+	}
+	sbx_buf_printf(tried, "%s'%s'", tried->len ? ", " : "", path);
+	ok = ssh_userauth_publickey(s, NULL, key) == SSH_AUTH_SUCCESS;
 	ssh_key_free(key);
 	return ok;
 }
@@ -230,7 +238,7 @@ static bool authenticate(ssh_session s, const char *key_file, sbx_buf *tried)
 	char path[4096];
 
 	if (key_file)
-		return try_key_file(s, key_file, tried);
+		return try_key_file(s, key_file, true, tried);
 	if (getenv("SSH_AUTH_SOCK") && *getenv("SSH_AUTH_SOCK")) {
 		sbx_buf_puts(tried, "ssh-agent");
 		if (ssh_userauth_agent(s, NULL) == SSH_AUTH_SUCCESS)
@@ -238,7 +246,7 @@ static bool authenticate(ssh_session s, const char *key_file, sbx_buf *tried)
 	}
 	for (size_t i = 0; home && i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(path, sizeof(path), "%s/.ssh/%s", home, names[i]);
-		if (try_key_file(s, path, tried))
+		if (try_key_file(s, path, false, tried))
 			return true;
 	}
 	return false;
@@ -507,27 +515,14 @@ int cmd_ssh(int argc, char **argv)
 	if (!o.name)
 		o.name = cfg.value[CFG_NAME];
 	if (!o.name) {
-		status = cli_error(EXIT_USAGE, "which sandbox? give NAME or set 'name' in %s", cfg.file);
+		status = cli_error(EXIT_USAGE, "which sandbox? give NAME or set 'name' in '%s'", cfg.file);
 		goto done;
 	}
 	/* each argument arrives as it was given: quoted for the remote shell */
 	for (int i = optind; i < argc; i++) {
-		const char *a = argv[i];
-		bool plain = *a != '\0';
-
-		for (const char *c = a; *c && plain; c++)
-			plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,@%+-",
-				       *c) != NULL;
 		if (cmd.len)
 			sbx_buf_putc(&cmd, ' ');
-		if (plain) {
-			sbx_buf_puts(&cmd, a);
-			continue;
-		}
-		sbx_buf_putc(&cmd, '\'');
-		for (const char *c = a; *c; c++)
-			sbx_buf_puts(&cmd, *c == '\'' ? "'\\''" : (char[]){ *c, 0 });
-		sbx_buf_putc(&cmd, '\'');
+		cli_shell_quote(&cmd, argv[i]);
 	}
 	o.command = cmd.len ? cmd.ptr : NULL;
 	if (!o.user) {
@@ -565,10 +560,14 @@ done:
 	if (child > 0) {
 		int ws;
 
-		for (int i = 0; i < 40 && waitpid(child, &ws, WNOHANG) == 0; i++)
+		pid_t done_pid = 0;
+
+		for (int i = 0; i < 40 && (done_pid = waitpid(child, &ws, WNOHANG)) == 0; i++)
 			usleep(50 * 1000);
-		if (kill(child, SIGKILL) == 0)
+		if (done_pid == 0) {
+			kill(child, SIGKILL);
 			waitpid(child, &ws, 0);
+		}
 	}
 	cJSON_Delete(sb);
 	sbx_buf_dispose(&cmd);

@@ -5,6 +5,7 @@
  * the developer's own kubeconfig, and the OpenSSH configuration that uses
  * it as a ProxyCommand with the host key the controller published pinned.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -103,21 +104,34 @@ static int pin(const char *file, const char *alias, const char *key)
 	sbx_buf out = SBX_BUF_INIT;
 	char *line = NULL, tmp[PATH_MAX + 64];
 	size_t cap = 0, alen = strlen(alias);
-	FILE *f = fopen(file, "r"), *w;
+	FILE *f = fopen(file, "r"), *w = NULL;
 	int status = EXIT_OK;
 
+	if (!f && errno != ENOENT) {
+		status = cli_error(EXIT_INVALID, "cannot read '%s': %s", file, strerror(errno));
+		goto done;
+	}
 	while (f && getline(&line, &cap, f) > 0)
 		if (!(strncmp(line, alias, alen) == 0 && line[alen] == ' '))
 			sbx_buf_puts(&out, line);
-	if (f)
-		fclose(f);
-	free(line);
 	sbx_buf_printf(&out, "%s %s\n", alias, key);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
 	w = fopen(tmp, "w");
-	if (!w || fwrite(out.ptr, 1, out.len, w) != out.len || fclose(w) != 0 ||
-	    rename(tmp, file) != 0)
-		status = cli_error(EXIT_INVALID, "cannot write '%s'", file);
+	if (!w || fwrite(out.ptr, 1, out.len, w) != out.len) {
+		status = cli_error(EXIT_INVALID, "cannot write '%s': %s", tmp, strerror(errno));
+		goto done;
+	}
+	if (fclose(w) != 0 || rename(tmp, file) != 0)
+		status = cli_error(EXIT_INVALID, "cannot write '%s': %s", file, strerror(errno));
+	w = NULL;
+done:
+	if (w) {
+		fclose(w);
+		unlink(tmp);
+	}
+	if (f)
+		fclose(f);
+	free(line);
 	sbx_buf_dispose(&out);
 	return status;
 }
@@ -129,6 +143,7 @@ int cmd_ssh_config(int argc, char **argv)
 	cJSON *sb = NULL;
 	const char *name, *key, *fp, *home = getenv("HOME");
 	char dir[PATH_MAX], file[PATH_MAX + 32], self[PATH_MAX];
+	sbx_buf proxy = SBX_BUF_INIT;
 	ssize_t n;
 	int status, r;
 
@@ -176,17 +191,32 @@ int cmd_ssh_config(int argc, char **argv)
 	}
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	self[n > 0 ? n : 0] = '\0';
+	/* the tunnel must reach the same cluster: the flags given here go with it */
+	cli_shell_quote(&proxy, n > 0 ? self : "sandbox");
+	sbx_buf_puts(&proxy, " tunnel");
+	for (int id = 0; id < CFG_COUNT; id++)
+		if (cfg.value[id] && !strncmp(cfg.source[id], "flag ", 5)) {
+			sbx_buf_printf(&proxy, " %s ", cfg.source[id] + 5);
+			cli_shell_quote(&proxy, cfg.value[id]);
+		}
+	if (!strcmp(cfg.file_source, "flag --config")) {
+		sbx_buf_puts(&proxy, " --config ");
+		cli_shell_quote(&proxy, cfg.file);
+	}
+	sbx_buf_putc(&proxy, ' ');
+	cli_shell_quote(&proxy, name);
 	printf("# sandbox %s: host key %s, pinned in %s\n"
 	       "Host sandbox-%s\n"
 	       "  HostName sandbox-%s\n"
 	       "  HostKeyAlias sandbox-%s\n"
-	       "  ProxyCommand %s tunnel %s\n"
-	       "  UserKnownHostsFile %s\n"
+	       "  ProxyCommand %s\n"
+	       "  UserKnownHostsFile \"%s\"\n"
 	       "  StrictHostKeyChecking yes\n"
 	       "  CheckHostIP no\n"
 	       "  ServerAliveInterval 30\n",
-	       name, fp, file, name, name, name, n > 0 ? self : "sandbox", name, file);
+	       name, fp, file, name, name, name, sbx_buf_cstr(&proxy), file);
 done:
+	sbx_buf_dispose(&proxy);
 	cJSON_Delete(sb);
 	cli_kube_close(&k);
 	cli_config_dispose(&cfg);

@@ -128,7 +128,7 @@ int cli_config_name(const char **name, const cli_config *c, int argc, char **arg
 				 argv[optind + 1]);
 	*name = optind < argc ? argv[optind] : c->value[CFG_NAME];
 	if (!*name)
-		return cli_error(EXIT_USAGE, "which sandbox? give NAME or set 'name' in %s", c->file);
+		return cli_error(EXIT_USAGE, "which sandbox? give NAME or set 'name' in '%s'", c->file);
 	return EXIT_OK;
 }
 

@@ -36,11 +36,26 @@ static int git_error(const cli_config *cfg, int r)
 
 	if (r == SBX_ETRANSPORT)
 		hint = "; check the repository url ('sandbox config') and the network";
-	else if (r == SBX_EINVAL && strstr(sbx_error_last(), "authentication"))
+	else if (r == SBX_EINVAL && strstr(sbx_error_last(), "authentication") &&
+		 strncmp(cfg->value[CFG_REPO], "https://", 8) != 0 &&
+		 strncmp(cfg->value[CFG_REPO], "file://", 7) != 0)
 		hint = cfg->value[CFG_GIT_SSH_KEY] ? "" :
 		       " (the key comes from ssh-agent: is SSH_AUTH_SOCK set and the key "
 		       "added? or give --git-ssh-key)";
 	return cli_error(EXIT_INVALID, "%s%s", sbx_error_last(), hint);
+}
+
+static void clone_options(sbx_git_options *o, const cli_config *cfg)
+{
+	o->url = cfg->value[CFG_REPO];
+	o->branch = cfg->value[CFG_BRANCH];
+	o->mirror_dir = cfg->value[CFG_CLONE];
+	o->ssh_key = cfg->value[CFG_GIT_SSH_KEY];
+	o->known_hosts = cfg->value[CFG_GIT_KNOWN_HOSTS];
+	o->token_file = cfg->value[CFG_GIT_TOKEN_FILE];
+	o->ca_file = cfg->value[CFG_GIT_CA_FILE];
+	o->timeout_s = 120;   /* each fetch; the push itself is not bounded (Ctrl-C works) */
+	o->worktree = true;
 }
 
 static int open_clone(sbx_git **out, const cli_config *cfg)
@@ -51,16 +66,27 @@ static int open_clone(sbx_git **out, const cli_config *cfg)
 	if (!cfg->value[CFG_REPO])
 		return cli_error(EXIT_USAGE, "no GitOps repository is configured; set 'repo: URL' "
 				 "in %s, or SANDBOX_REPO, or pass --repo-url URL", cfg->file);
-	o.url = cfg->value[CFG_REPO];
-	o.branch = cfg->value[CFG_BRANCH];
-	o.mirror_dir = cfg->value[CFG_CLONE];
-	o.ssh_key = cfg->value[CFG_GIT_SSH_KEY];
-	o.known_hosts = cfg->value[CFG_GIT_KNOWN_HOSTS];
-	o.token_file = cfg->value[CFG_GIT_TOKEN_FILE];
-	o.ca_file = cfg->value[CFG_GIT_CA_FILE];
-	o.worktree = true;
+	clone_options(&o, cfg);
 	r = sbx_git_open(out, &o);
 	return r < 0 ? git_error(cfg, r) : EXIT_OK;
+}
+
+int cli_git_contains(const cli_config *cfg, const char *later, const char *earlier)
+{
+	sbx_git_options o = SBX_GIT_OPTIONS_INIT;
+	sbx_git *g = NULL;
+	char head[SBX_GIT_OID_HEX];
+	int r;
+
+	clone_options(&o, cfg);
+	r = sbx_git_open(&g, &o);
+	if (r == 0) {
+		r = sbx_git_contains(g, later, earlier);
+		if (r == SBX_ENOTFOUND && sbx_git_fetch(g, head) == 0)
+			r = sbx_git_contains(g, later, earlier);
+	}
+	sbx_git_free(g);
+	return r < 0 ? -1 : r;
 }
 
 /* Fetch and move the (clean) clone to the remote's head. */

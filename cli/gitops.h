@@ -42,6 +42,11 @@ int cli_git_change(char oid[SBX_GIT_OID_HEX], const cli_config *cfg, cli_edit_fn
  * sbx_git_free). Prints the error and returns an exit status on failure. */
 int cli_git_fetch(sbx_git **out, char oid[SBX_GIT_OID_HEX], const cli_config *cfg);
 
+/* Whether the remote's commit `later` includes our `earlier` one (fetching
+ * into the clone when it does not know `later` yet): 1, 0, or -1 when it
+ * cannot tell. Prints nothing. */
+int cli_git_contains(const cli_config *cfg, const char *later, const char *earlier);
+
 /* The file `path` of files, or NULL. Borrowed. */
 const sbx_file *cli_git_file(const sbx_git_files *files, const char *path);
 

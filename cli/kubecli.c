@@ -110,12 +110,12 @@ int cli_kube_sandbox(cli_kube *k, cJSON **out, const char *name)
 			    name);
 }
 
-int cli_kube_sandbox_pod(cli_kube *k, cJSON **sandbox, const char **ns, char *pod, size_t podlen,
-			 const char *name)
+int cli_kube_sandbox_pod(cli_kube *k, cJSON **sandbox, const char **ns_out, char *pod,
+			 size_t podlen, const char *name)
 {
 	cJSON *sb = NULL, *items = NULL, *p;
 	char *rv = NULL;
-	const char *found = NULL;
+	const char *found = NULL, *ns = NULL;
 	int r, status = EXIT_OK;
 
 	r = cli_kube_sandbox(k, &sb, name);
@@ -128,13 +128,13 @@ int cli_kube_sandbox_pod(cli_kube *k, cJSON **sandbox, const char **ns, char *po
 		status = cli_error(EXIT_INVALID, "%s", sbx_error_last());
 		goto done;
 	}
-	*ns = cli_json_str(sb, "spec", "namespace", NULL);
-	if (!*ns) {
+	ns = cli_json_str(sb, "spec", "namespace", NULL);
+	if (!ns) {
 		status = cli_error(EXIT_INVALID, "sandbox '%s' has no namespace yet; see 'sandbox status "
 				   "%s'", name, name);
 		goto done;
 	}
-	if (sbx_kube_list(k->kube, &items, &rv, sbx_kind_find("v1", "Pod"), *ns, NULL, 100) < 0) {
+	if (sbx_kube_list(k->kube, &items, &rv, sbx_kind_find("v1", "Pod"), ns, NULL, 100) < 0) {
 		status = cli_error(EXIT_INVALID, "%s", sbx_error_last());
 		goto done;
 	}
@@ -158,9 +158,11 @@ int cli_kube_sandbox_pod(cli_kube *k, cJSON **sandbox, const char **ns, char *po
 done:
 	cJSON_Delete(items);
 	free(rv);
-	if (status == EXIT_OK)
+	if (status == EXIT_OK) {
 		*sandbox = sb;
-	else
+		*ns_out = ns;
+	} else {
 		cJSON_Delete(sb);
+	}
 	return status;
 }

@@ -53,6 +53,23 @@ int cli_confirm(bool yes, const char *question)
 	return EXIT_OK;
 }
 
+void cli_shell_quote(sbx_buf *out, const char *word)
+{
+	bool plain = *word != '\0';
+
+	for (const char *c = word; *c && plain; c++)
+		plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,@%+-",
+			       *c) != NULL;
+	if (plain) {
+		sbx_buf_puts(out, word);
+		return;
+	}
+	sbx_buf_putc(out, '\'');
+	for (const char *c = word; *c; c++)
+		sbx_buf_puts(out, *c == '\'' ? "'\\''" : (char[]){ *c, 0 });
+	sbx_buf_putc(out, '\'');
+}
+
 int cli_wants_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {

@@ -14,6 +14,7 @@
 
 #include "cmd.h"
 #include "error.h"
+#include "gitops.h"
 #include "kubecli.h"
 #include "wait.h"
 
@@ -120,7 +121,8 @@ int cli_wait(const cli_config *cfg, const char *name, const char *oid, const cha
 	double start = now(), failing_since = 0;
 	long limit = timeout ? cli_duration(timeout) : 300;
 	enum step shown = STEP_PUSHED;
-	char why[512] = "", last_message[512] = "";
+	char why[512] = "", last_message[512] = "", checked[64] = "";
+	bool contained = false;
 	bool live = isatty(STDOUT_FILENO);
 	int status;
 
@@ -148,7 +150,13 @@ int cli_wait(const cli_config *cfg, const char *name, const char *oid, const cha
 		msg = cli_json_str(sb, "status", "message", NULL);
 		if (msg)
 			snprintf(last_message, sizeof(last_message), "%s", msg);
-		if (rev && !strcmp(rev, oid)) {
+		/* a later push may already be what the controller reports: it
+		 * counts when it contains ours */
+		if (rev && strcmp(rev, oid) != 0 && strcmp(rev, checked) != 0) {
+			snprintf(checked, sizeof(checked), "%s", rev);
+			contained = cli_git_contains(cfg, rev, oid) == 1;
+		}
+		if (rev && (!strcmp(rev, oid) || (contained && !strcmp(rev, checked)))) {
 			reached = STEP_SEEN;
 			if (sync && (!strcmp(sync, "InvalidSpec") || !strcmp(sync, "Conflict") ||
 				     !strcmp(sync, "PruneBlocked"))) {

@@ -200,10 +200,14 @@ int main(int argc, char **argv)
 	o.once = FLAG(17) && truthy(FLAG(17));
 	o.git_ca_file = FLAG(20);
 	v = FLAG(21);
-	o.git_timeout_s = v ? (int)strtol(v, &end, 10) : 120;
-	if ((v && *end) || o.git_timeout_s <= 0 || o.git_timeout_s > 3600) {
-		fprintf(stderr, "sandbox-controller: error: --git-timeout must be between 1 and 3600 seconds\n");
-		return 2;
+	{
+		long t = v ? strtol(v, &end, 10) : 120;
+
+		if ((v && (*end || !*v)) || t <= 0 || t > 3600) {
+			fprintf(stderr, "sandbox-controller: error: --git-timeout must be between 1 and 3600 seconds\n");
+			return 2;
+		}
+		o.git_timeout_s = (int)t;
 	}
 	v = FLAG(19);
 	o.kube_qps = v ? strtod(v, &end) : 100;

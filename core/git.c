@@ -663,8 +663,8 @@ static int set_config(sbx_git *g, const char *key, const char *value)
 	if (e == 0 && (git_config_get_string_buf(&old, cfg, key) < 0 || strcmp(old.ptr, value) != 0))
 		e = git_config_set_string(cfg, key, value);
 	if (e < 0)
-		r = sbx_error_set(SBX_EIO, "cannot write the config of the mirror '%s': %s",
-				  g->mirror_dir, git_error_last() ? git_error_last()->message :
+		r = sbx_error_set(SBX_EIO, "cannot write the config of the %s '%s': %s",
+				  g->what, g->mirror_dir, git_error_last() ? git_error_last()->message :
 				  "unknown error");
 	git_buf_dispose(&old);
 	git_config_free(cfg);
@@ -963,11 +963,26 @@ struct answer {
 	char message[1024];
 };
 
+/* The lock files a fetch holds while it writes the branch's ref. */
+static void remove_locks(sbx_git *g)
+{
+	sbx_buf path = SBX_BUF_INIT;
+	const char *git_dir = git_repository_path(g->repo);
+
+	sbx_buf_printf(&path, "%s%s.lock", git_dir, g->local_ref);
+	unlink(sbx_buf_cstr(&path));
+	sbx_buf_clear(&path);
+	sbx_buf_printf(&path, "%spacked-refs.lock", git_dir);
+	unlink(sbx_buf_cstr(&path));
+	sbx_buf_dispose(&path);
+}
+
 static int bounded(sbx_git *g, int (*op)(sbx_git *, char *), char oid[SBX_GIT_OID_HEX],
 		   const char *what)
 {
 	struct answer a = { 0 };
 	struct pollfd pfd = { -1, POLLIN, 0 };
+	bool timed_out = false;
 	size_t got = 0;
 	int fds[2], status, r = 0;
 	pid_t pid;
@@ -993,7 +1008,7 @@ static int bounded(sbx_git *g, int (*op)(sbx_git *, char *), char oid[SBX_GIT_OI
 	}
 	close(fds[1]);
 	pfd.fd = fds[0];
-	for (long left = g->timeout_s * 1000L; got < sizeof(a) && left > 0;) {
+	for (long left = g->timeout_s * 1000L; got < sizeof(a);) {
 		struct timespec t0, t1;
 		ssize_t n;
 		int p;
@@ -1002,9 +1017,13 @@ static int bounded(sbx_git *g, int (*op)(sbx_git *, char *), char oid[SBX_GIT_OI
 		p = poll(&pfd, 1, (int)left);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		left -= (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+		if (p == 0 || left <= 0) {
+			timed_out = true;
+			break;
+		}
 		if (p < 0 && errno == EINTR)
 			continue;
-		if (p <= 0)
+		if (p < 0)
 			break;
 		n = read(fds[0], (char *)&a + got, sizeof(a) - got);
 		if (n < 0 && errno == EINTR)
@@ -1019,9 +1038,14 @@ static int bounded(sbx_git *g, int (*op)(sbx_git *, char *), char oid[SBX_GIT_OI
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (got < sizeof(a)) {
-		r = sbx_error_set(SBX_ETIMEOUT, "%s '%s' got no answer within %d s; the server "
-				  "may be overloaded or the connection stuck", what, g->shown,
-				  g->timeout_s);
+		/* a killed fetch may leave its ref locks behind: later fetches would fail */
+		remove_locks(g);
+		r = timed_out ?
+			sbx_error_set(SBX_ETIMEOUT, "%s '%s' got no answer within %d s; the server "
+				      "may be overloaded or the connection stuck", what, g->shown,
+				      g->timeout_s) :
+			sbx_error_set(SBX_ETRANSPORT, "%s '%s' failed: the process doing it ended "
+				      "without an answer (status %d)", what, g->shown, status);
 	} else if (a.r < 0) {
 		a.message[sizeof(a.message) - 1] = '\0';
 		r = sbx_error_set(a.r, "%s", a.message);
@@ -1070,8 +1094,8 @@ static int lookup_commit(git_commit **out, sbx_git *g, const char *hex)
 		r = sbx_error_set(SBX_ENOTFOUND, "commit '%s' is not in the %s '%s'; fetch it "
 				  "first", hex, g->what, g->mirror_dir);
 	else if (e < 0)
-		r = sbx_error_set(SBX_EIO, "cannot read commit '%s' from the mirror '%s': %s", hex,
-				  g->mirror_dir, git_error_last() ? git_error_last()->message :
+		r = sbx_error_set(SBX_EIO, "cannot read commit '%s' from the %s '%s': %s", hex,
+				  g->what, g->mirror_dir, git_error_last() ? git_error_last()->message :
 				  "unknown error");
 done:
 	return r;
@@ -1104,8 +1128,8 @@ static int read_blob(struct filelist *l, sbx_git *g, git_odb *odb, const git_tre
 	int r = 0;
 
 	if (git_odb_read_header(&size, &type, odb, id) < 0 || type != GIT_OBJECT_BLOB) {
-		r = sbx_error_set(SBX_EIO, "cannot read '%s' from the mirror '%s': %s", path,
-				  g->mirror_dir, git_error_last() ? git_error_last()->message :
+		r = sbx_error_set(SBX_EIO, "cannot read '%s' from the %s '%s': %s", path,
+				  g->what, g->mirror_dir, git_error_last() ? git_error_last()->message :
 				  "not a blob");
 		goto done;
 	}
@@ -1119,8 +1143,8 @@ static int read_blob(struct filelist *l, sbx_git *g, git_odb *odb, const git_tre
 		goto done;
 	}
 	if (git_blob_lookup(&blob, g->repo, id) < 0) {
-		r = sbx_error_set(SBX_EIO, "cannot read '%s' from the mirror '%s': %s", path,
-				  g->mirror_dir, git_error_last() ? git_error_last()->message :
+		r = sbx_error_set(SBX_EIO, "cannot read '%s' from the %s '%s': %s", path,
+				  g->what, g->mirror_dir, git_error_last() ? git_error_last()->message :
 				  "unknown error");
 		goto done;
 	}
@@ -1169,7 +1193,7 @@ static int read_folder(struct filelist *l, sbx_git *g, git_odb *odb, const git_t
 	if (e == GIT_ENOTFOUND)
 		goto done;
 	if (e < 0) {
-		r = sbx_error_set(SBX_EIO, "cannot read '%s' from the mirror: %s", folder,
+		r = sbx_error_set(SBX_EIO, "cannot read '%s' from the %s: %s", folder, g->what,
 				  git_error_last() ? git_error_last()->message : "unknown error");
 		goto done;
 	}
@@ -1188,7 +1212,7 @@ static int read_folder(struct filelist *l, sbx_git *g, git_odb *odb, const git_t
 		goto done;
 	}
 	if (git_tree_lookup(&tree, g->repo, git_tree_entry_id(te)) < 0) {
-		r = sbx_error_set(SBX_EIO, "cannot read '%s' from the mirror: %s", folder,
+		r = sbx_error_set(SBX_EIO, "cannot read '%s' from the %s: %s", folder, g->what,
 				  git_error_last() ? git_error_last()->message : "unknown error");
 		goto done;
 	}

@@ -119,6 +119,11 @@ int sbx_git_checkout(sbx_git *g, const char *oid);
 int sbx_git_commit_push(char oid[SBX_GIT_OID_HEX], sbx_git *g, const char *parent,
 			const char *path, const char *data, size_t len, const char *message);
 
+/* Whether commit `later` (hex) is `earlier` or comes after it. Returns 1,
+ * 0, or a negative SBX_E* (SBX_ENOTFOUND when either is not in the clone:
+ * fetch first). */
+int sbx_git_contains(sbx_git *g, const char *later, const char *earlier);
+
 /* Free. NULL-safe. */
 void sbx_git_free(sbx_git *g);
 

@@ -168,8 +168,8 @@ static int sideband(const char *str, int len, void *payload)
 /* Whether the remote's reason for refusing an update means "the branch moved". */
 static bool moved(const char *status)
 {
-	static const char *const words[] = { "fast-forward", "fetch first", "lock", "stale",
-					     "expected", "changed", "failed to update ref" };
+	static const char *const words[] = { "non-fast-forward", "fetch first", "stale info",
+					     "failed to lock", "cannot lock ref", "failed to update ref" };
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (strstr(status, words[i]))
@@ -275,5 +275,22 @@ done:
 	if (pending)
 		git_reference_delete(pending);
 	git_reference_free(pending);
+	return r;
+}
+
+int sbx_git_contains(sbx_git *g, const char *later, const char *earlier)
+{
+	git_oid a, b;
+	int r;
+
+	sbx_error_clear();
+	if (git_oid_fromstr(&a, later) < 0 || git_oid_fromstr(&b, earlier) < 0)
+		return sbx_error_set(SBX_EINVAL, "not a commit id");
+	if (git_oid_equal(&a, &b))
+		return 1;
+	r = git_graph_descendant_of(g->repo, &a, &b);
+	if (r < 0)
+		return sbx_error_set(SBX_ENOTFOUND, "commit '%.12s' or '%.12s' is not in the clone "
+				     "'%s'", later, earlier, g->mirror_dir);
 	return r;
 }

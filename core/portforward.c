@@ -37,7 +37,9 @@ struct sbx_portforward {
 	CURL *easy;
 	curl_socket_t sock;
 	sbx_buf in;              /* received, not yet parsed */
-	bool port_seen[2];       /* the two port bytes of each channel were skipped */
+	int port_left[2];        /* port bytes still to skip at the start of each channel */
+	int channel;             /* of the message being received (continuations) */
+	bool closed;             /* the server ended the connection */
 	sbx_buf error;           /* what the error channel said */
 	bool upgraded;           /* the WebSocket is open: close it with a frame */
 	char *where;             /* "pod NS/NAME port P", for messages */
@@ -77,29 +79,27 @@ static int send_all(sbx_portforward *pf, const void *data, size_t len)
 	return 0;
 }
 
-/* Read what is there into pf->in. Returns bytes read (0: nothing now), or
- * SBX_ETRANSPORT when the connection closed or failed. */
+/* Read one chunk into pf->in (at most CHUNK bytes, so the buffer stays
+ * bounded by one frame and a chunk). Returns the bytes read (0: nothing
+ * now, or the server closed: pf->closed), or SBX_ETRANSPORT. */
 static int recv_some(sbx_portforward *pf)
 {
 	char buf[CHUNK];
-	int total = 0;
+	size_t n = 0;
+	CURLcode c = curl_easy_recv(pf->easy, buf, sizeof(buf), &n);
 
-	for (;;) {
-		size_t n = 0;
-		CURLcode c = curl_easy_recv(pf->easy, buf, sizeof(buf), &n);
-
-		if (c == CURLE_AGAIN)
-			return total;
-		if (c != CURLE_OK)
-			return sbx_error_set(SBX_ETRANSPORT, "reading from %s failed: %s", pf->where,
-					     curl_easy_strerror(c));
-		if (n == 0)
-			return total ? total : sbx_error_set(SBX_ETRANSPORT, "%s closed the connection",
-							     pf->where);
-		if (sbx_buf_put(&pf->in, buf, n) < 0)
-			return sbx_error_set(SBX_ENOMEM, "out of memory");
-		total += (int)n;
+	if (c == CURLE_AGAIN)
+		return 0;
+	if (c != CURLE_OK)
+		return sbx_error_set(SBX_ETRANSPORT, "reading from %s failed: %s", pf->where,
+				     curl_easy_strerror(c));
+	if (n == 0) {
+		pf->closed = true;
+		return 0;
 	}
+	if (sbx_buf_put(&pf->in, buf, n) < 0)
+		return sbx_error_set(SBX_ETRANSPORT, "%s sent more than a frame can hold", pf->where);
+	return (int)n;
 }
 
 /* One masked client frame. */
@@ -187,14 +187,15 @@ static int upgrade(sbx_portforward *pf, sbx_kube_config *cfg, const char *path)
 	char *end;
 	int r = 0;
 
-	snprintf(hostport, sizeof(hostport), "%s", host);
+	/* "https://host:port[/prefix]": Host is host:port, the request path keeps the prefix */
+	snprintf(hostport, sizeof(hostport), "%.*s", (int)strcspn(host, "/"), host);
 	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
 		return sbx_error_set(SBX_EIO, "no random bytes for the WebSocket key");
 	EVP_EncodeBlock((unsigned char *)key, nonce, sizeof(nonce));
-	sbx_buf_printf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+	sbx_buf_printf(&req, "GET %s%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
 		       "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
 		       "Sec-WebSocket-Protocol: " PROTOCOL "\r\nUser-Agent: sandbox/" SBX_VERSION "\r\n",
-		       path, hostport, key);
+		       host + strlen(hostport), path, hostport, key);   /* the server has no trailing '/' */
 	if (cfg->token)
 		sbx_buf_printf(&req, "Authorization: Bearer %s\r\n", cfg->token);
 	sbx_buf_puts(&req, "\r\n");
@@ -209,13 +210,18 @@ static int upgrade(sbx_portforward *pf, sbx_kube_config *cfg, const char *path)
 			return sbx_error_set(SBX_ETRANSPORT, "%s: answer headers too long", pf->where);
 		if (wait_sock(pf, POLLIN, IO_TIMEOUT_MS) <= 0)
 			return sbx_error_set(SBX_ETIMEOUT, "%s: no answer to the upgrade", pf->where);
-		if ((r = recv_some(pf)) < 0)
-			return pf->in.len ? fail_status(pf, sbx_buf_cstr(&pf->in)) : r;
+		while ((r = recv_some(pf)) > 0)
+			;
+		if (r < 0 || pf->closed)
+			return pf->in.len ? fail_status(pf, sbx_buf_cstr(&pf->in)) :
+			       r < 0 ? r : sbx_error_set(SBX_ETRANSPORT, "%s closed the connection",
+							 pf->where);
 	}
 	if (strncmp(pf->in.ptr, "HTTP/1.1 101", 12) != 0) {
 		/* give the error body a moment to arrive, for its message */
 		if (wait_sock(pf, POLLIN, 500) > 0)
-			recv_some(pf);
+			while (recv_some(pf) > 0)
+				;
 		return fail_status(pf, sbx_buf_cstr(&pf->in));
 	}
 	sbx_buf_printf(&both, "%s" WS_GUID, key);
@@ -252,8 +258,9 @@ int sbx_portforward_open(sbx_portforward **out, sbx_kube_config *cfg, const char
 
 	sbx_error_clear();
 	if (!pf)
-		return SBX_ENOMEM;
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
 	pf->sock = CURL_SOCKET_BAD;
+	pf->port_left[0] = pf->port_left[1] = 2;
 	sbx_buf_init(&pf->in, FRAME_MAX + HEADERS_MAX);
 	sbx_buf_init(&pf->error, 4096);
 	sbx_buf_printf(&where, "pod '%s/%s' port %d", ns, pod, port);
@@ -262,15 +269,19 @@ int sbx_portforward_open(sbx_portforward **out, sbx_kube_config *cfg, const char
 	sbx_buf_printf(&url, "%s%s", cfg->server, sbx_buf_cstr(&path));
 	pf->easy = curl_easy_init();
 	if (!pf->where || !pf->easy || url.failed || path.failed) {
-		r = SBX_ENOMEM;
+		r = sbx_error_set(SBX_ENOMEM, "out of memory");
 		goto done;
 	}
 	if (strncmp(cfg->server, "https://", 8) != 0) {
 		r = sbx_error_set(SBX_EINVAL, "the API server '%s' is not https://", cfg->server);
 		goto done;
 	}
-	if (sbx_kube_config_refresh_token(cfg) < 0)
-		sbx_error_clear();
+	/* a rotated token file or an expired exec-plugin token is renewed first */
+	if (sbx_kube_config_refresh(cfg, false) < 0) {
+		r = sbx_error_set(SBX_EUNAUTHORIZED, "cannot renew the kubeconfig's credentials: %s",
+				  sbx_error_last());
+		goto done;
+	}
 	sbx_kube_tls_setup(pf->easy, cfg);
 	curl_easy_setopt(pf->easy, CURLOPT_URL, sbx_buf_cstr(&url));
 	curl_easy_setopt(pf->easy, CURLOPT_CONNECT_ONLY, 1L);
@@ -349,29 +360,38 @@ static int take_frames(sbx_portforward *pf, int out_fd)
 		if (len > FRAME_MAX)
 			return sbx_error_set(SBX_ETRANSPORT, "%s: a frame of %llu bytes is too large",
 					     pf->where, (unsigned long long)len);
+		if (opcode >= 0x8 && (len > 125 || !(p[0] & 0x80)))
+			return sbx_error_set(SBX_ETRANSPORT, "%s: a malformed control frame", pf->where);
 		if (have < h + len)
 			return 0;
 		p += h;
 		if (opcode == 0x8)
 			return 1;
-		if (opcode == 0x9)
+		if (opcode == 0x9) {
 			r = send_frame(pf, 0xA, NULL, 0, p, (size_t)len);
-		else if ((opcode == 0x2 || opcode == 0x0) && len > 0) {
-			int ch = p[0];
-			const char *d = (const char *)p + 1;
-			size_t n = (size_t)len - 1;
+		} else if (opcode == 0x2 || opcode == 0x0) {
+			const char *d = (const char *)p;
+			size_t n = (size_t)len;
 
-			if (ch <= 1 && !pf->port_seen[ch]) {
+			/* a new message names its channel in its first byte; a
+			 * continuation goes on with the channel before it */
+			if (opcode == 0x2 && n > 0) {
+				pf->channel = (unsigned char)d[0];
+				d++;
+				n--;
+			}
+			if (pf->channel <= 1 && pf->port_left[pf->channel] > 0) {
 				/* the first two bytes of each channel are the port */
-				size_t skip = n < 2 ? n : 2;
+				size_t skip = n < (size_t)pf->port_left[pf->channel] ? n :
+					      (size_t)pf->port_left[pf->channel];
 
 				d += skip;
 				n -= skip;
-				pf->port_seen[ch] = true;
+				pf->port_left[pf->channel] -= (int)skip;
 			}
-			if (ch == 0)
+			if (pf->channel == 0)
 				r = write_all(out_fd, d, n);
-			else if (ch == 1)
+			else if (pf->channel == 1)
 				sbx_buf_put(&pf->error, d, n);
 		}
 		if (r < 0)
@@ -387,38 +407,55 @@ int sbx_portforward_pump(sbx_portforward *pf, int in_fd, int out_fd)
 {
 	static const unsigned char data_channel = 0;
 	char buf[CHUNK];
-	int r;
+	int r = 0;
 
 	sbx_error_clear();
 	/* frames that came with the upgrade answer */
 	if ((r = take_frames(pf, out_fd)) != 0)
-		return r < 0 ? r : 0;
+		goto done;
 	for (;;) {
 		struct pollfd p[2] = { { in_fd, POLLIN, 0 }, { pf->sock, POLLIN, 0 } };
 
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			return sbx_error_set(SBX_EIO, "poll failed: %s", strerror(errno));
+			r = sbx_error_set(SBX_EIO, "poll failed: %s", strerror(errno));
+			goto done;
 		}
 		if (p[1].revents) {
-			if ((r = recv_some(pf)) < 0)
-				return pf->error.len ? sbx_error_set(SBX_ETRANSPORT, "%s: %s", pf->where,
-								     sbx_buf_cstr(&pf->error)) : 0;
-			if ((r = take_frames(pf, out_fd)) != 0)
-				return r < 0 ? r : 0;
+			/* drain what TLS holds, a chunk and its frames at a time */
+			while ((r = recv_some(pf)) > 0)
+				if ((r = take_frames(pf, out_fd)) != 0)
+					goto done;
+			if (r < 0)
+				goto done;
+			if (pf->closed) {
+				/* the far end went away (the kubelet closes when the pod's
+				 * port does): an end, unless the error channel said why */
+				r = pf->error.len ? sbx_error_set(SBX_ETRANSPORT, "%s: %s", pf->where,
+								  sbx_buf_cstr(&pf->error)) : 0;
+				goto done;
+			}
 		}
 		if (p[0].revents) {
 			ssize_t n = read(in_fd, buf, sizeof(buf));
 
 			if (n < 0 && errno == EINTR)
 				continue;
-			if (n <= 0)
-				return 0;
+			if (n < 0) {
+				r = sbx_error_set(SBX_EIO, "cannot read the local side: %s", strerror(errno));
+				goto done;
+			}
+			if (n == 0) {
+				r = 0;   /* the local side is done: a clean end */
+				goto done;
+			}
 			if ((r = send_frame(pf, 0x2, &data_channel, 1, buf, (size_t)n)) < 0)
-				return r;
+				goto done;
 		}
 	}
+done:
+	return r < 0 ? r : 0;
 }
 
 void sbx_portforward_free(sbx_portforward *pf)
