@@ -26,6 +26,7 @@ cleanup() {
 	stop_sshd
 	[ -n "${sshd2_pid:-}" ] && kill "$sshd2_pid" 2>/dev/null
 	tmux -L "sbx-$id" kill-server 2>/dev/null
+	[ -n "${SSH_AGENT_PID:-}" ] && kill "$SSH_AGENT_PID" 2>/dev/null
 	kubectl delete clusterportforward "cli-$id" --wait=false >/dev/null 2>&1
 	for n in $names; do kubectl delete sandbox "$n" --wait=false >/dev/null 2>&1; done
 	kubectl get ns -o name | grep "namespace/$prefix" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
@@ -179,6 +180,30 @@ tmux -L "sbx-$id" send-keys -t t Enter '~.'
 check "'~.' drops a hung session with 255" until_ok 10 bash -c "grep -qx rc=255 '$tmp/rc'"
 check "... and restores the terminal" bash -c "sleep 0.5; diff '$tmp/stty.before' '$tmp/stty.after'"
 tmux -L "sbx-$id" kill-server
+
+# SIGTERM in the middle of a session: the terminal is restored all the same
+rm -f "$tmp/rc" "$tmp/stty.after"
+tmux -L "sbx-$id" new-session -d -s t -x 120 -y 40 "env $(env | grep -E '^(HOME|KUBECONFIG|SANDBOX_[A-Z_]+|LSAN_OPTIONS|ASAN_OPTIONS|UBSAN_OPTIONS)=' | sed 's/^/"/; s/$/"/' | tr '\n' ' ') TERM=xterm $tmp/interactive.sh"
+until_ok 20 bash -c "pane | grep -q '[#$] *\$'"
+pkill -TERM -f "$bin ssh gus -l $me\$"
+check "SIGTERM ends the session and restores the terminal" until_ok 10 bash -c "grep -qx rc=143 '$tmp/rc' && sleep 0.3 && diff '$tmp/stty.before' '$tmp/stty.after'"
+tmux -L "sbx-$id" kill-server
+
+# a passphrase is asked for on a terminal; ssh-agent is tried first
+ssh-keygen -q -t ed25519 -N "pw-$id" -C locked -f "$tmp/locked"
+cat "$tmp/locked.pub" >> "$sshd_dir/authorized_keys"
+tmux -L "sbx-$id" new-session -d -s t -x 120 -y 40 "env $(env | grep -E '^(HOME|KUBECONFIG|SANDBOX_[A-Z_]+|LSAN_OPTIONS|ASAN_OPTIONS|UBSAN_OPTIONS)=' | sed 's/^/"/; s/$/"/' | tr '\n' ' ') TERM=xterm $bin ssh gus -l $me -i $tmp/locked -- echo unlocked-$id; sleep 30"
+check "a passphrase prompt on a terminal" until_ok 20 bash -c "pane | grep -qi passphrase"
+tmux -L "sbx-$id" send-keys -t t "pw-$id" Enter
+check "... and the key it unlocks logs in" until_ok 20 bash -c "pane | grep -q '^unlocked-$id'"
+tmux -L "sbx-$id" kill-server
+eval "$(ssh-agent -s)" >/dev/null
+ssh-add -q "$HOME/.ssh/id_ed25519"
+mv "$HOME/.ssh/id_ed25519" "$tmp/id.moved"
+check "ssh-agent's key logs in with no key file" status_is 0 "$bin" ssh gus -l "$me" -- echo agent-ok
+check "... exactly" has "agent-ok" "$tmp/out"
+mv "$tmp/id.moved" "$HOME/.ssh/id_ed25519"
+ssh-agent -k >/dev/null; unset SSH_AUTH_SOCK SSH_AGENT_PID
 
 # a host key other than the published one: the port-forward now reaches
 # another sshd (the git server's, another key)
