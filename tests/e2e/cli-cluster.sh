@@ -142,6 +142,8 @@ check "sandbox ssh NAME -- echo ok prints ok" status_is 0 "$bin" ssh gus -l "$me
 check "... exactly" bash -c "[ \"\$(cat '$tmp/out')\" = ok ]"
 check "sandbox ssh -- sh -c 'exit 7' exits 7" status_is 7 "$bin" ssh gus -l "$me" -- sh -c 'exit 7'
 check "stdout and stderr stay apart" bash -c "'$bin' ssh gus -l '$me' -- sh -c 'echo out; echo err >&2' >'$tmp/o' 2>'$tmp/e' && [ \"\$(cat '$tmp/o')/\$(cat '$tmp/e')\" = out/err ]"
+check "a command gets no terminal without -t" bash -c "'$bin' ssh gus -l '$me' -- tty | grep -qx 'not a tty'"
+check "... and one with -t" bash -c "'$bin' ssh gus -l '$me' -t -- tty | grep -q '^/dev/pts/'"
 check "10 MiB through sandbox ssh come back byte for byte" bash -c "'$bin' ssh gus -l '$me' -- cat < '$tmp/10MiB' | cmp - '$tmp/10MiB'"
 ssh-keygen -q -t ed25519 -N '' -C stranger -f "$tmp/stranger"
 check "a key not in the sandbox file is refused with 255" status_is 255 "$bin" ssh gus -l "$me" -i "$tmp/stranger" -- true
