@@ -161,8 +161,10 @@ sleep 60
 SH
 chmod +x "$tmp/interactive.sh"
 pane() { tmux -L "sbx-$id" capture-pane -p -t t; }
+# tmux starts commands in a fresh environment: this test's settings, quoted
+tmux_env="env $(env | grep -E '^(HOME|KUBECONFIG|SANDBOX_[A-Z_]+|LSAN_OPTIONS|ASAN_OPTIONS|UBSAN_OPTIONS)=' | sed 's/^/"/; s/$/"/' | tr '\n' ' ') TERM=xterm"
 export -f pane; export id
-tmux -L "sbx-$id" new-session -d -s t -x 120 -y 40 "env $(env | grep -E '^(HOME|KUBECONFIG|SANDBOX_[A-Z_]+|LSAN_OPTIONS|ASAN_OPTIONS|UBSAN_OPTIONS)=' | sed 's/^/"/; s/$/"/' | tr '\n' ' ') TERM=xterm $tmp/interactive.sh"
+tmux -L "sbx-$id" new-session -d -s t -x 120 -y 40 "$tmux_env $tmp/interactive.sh"
 check "interactive: a prompt" until_ok 20 bash -c "pane | grep -q '[#$] *\$'"
 tmux -L "sbx-$id" send-keys -t t "echo marker-\$((6*7))" Enter
 check "interactive: a command runs" until_ok 10 bash -c "pane | grep -q '^marker-42$'"
@@ -174,7 +176,7 @@ check "interactive: exit status 3 comes back" until_ok 10 bash -c "grep -qx rc=3
 check "interactive: the terminal is restored" diff "$tmp/stty.before" "$tmp/stty.after"
 tmux -L "sbx-$id" kill-server
 rm -f "$tmp/rc" "$tmp/stty.after"
-tmux -L "sbx-$id" new-session -d -s t -x 120 -y 40 "env $(env | grep -E '^(HOME|KUBECONFIG|SANDBOX_[A-Z_]+|LSAN_OPTIONS|ASAN_OPTIONS|UBSAN_OPTIONS)=' | sed 's/^/"/; s/$/"/' | tr '\n' ' ') TERM=xterm $tmp/interactive.sh"
+tmux -L "sbx-$id" new-session -d -s t -x 120 -y 40 "$tmux_env $tmp/interactive.sh"
 until_ok 20 bash -c "pane | grep -q '[#$] *\$'"
 tmux -L "sbx-$id" send-keys -t t "sleep 600" Enter
 sleep 0.5
@@ -185,7 +187,7 @@ tmux -L "sbx-$id" kill-server
 
 # SIGTERM in the middle of a session: the terminal is restored all the same
 rm -f "$tmp/rc" "$tmp/stty.after"
-tmux -L "sbx-$id" new-session -d -s t -x 120 -y 40 "env $(env | grep -E '^(HOME|KUBECONFIG|SANDBOX_[A-Z_]+|LSAN_OPTIONS|ASAN_OPTIONS|UBSAN_OPTIONS)=' | sed 's/^/"/; s/$/"/' | tr '\n' ' ') TERM=xterm $tmp/interactive.sh"
+tmux -L "sbx-$id" new-session -d -s t -x 120 -y 40 "$tmux_env $tmp/interactive.sh"
 until_ok 20 bash -c "pane | grep -q '[#$] *\$'"
 pkill -TERM -f "$bin ssh gus -l $me\$"
 check "SIGTERM ends the session and restores the terminal" until_ok 10 bash -c "grep -qx rc=143 '$tmp/rc' && sleep 0.3 && diff '$tmp/stty.before' '$tmp/stty.after'"
@@ -194,7 +196,7 @@ tmux -L "sbx-$id" kill-server
 # a passphrase is asked for on a terminal; ssh-agent is tried first
 ssh-keygen -q -t ed25519 -N "pw-$id" -C locked -f "$tmp/locked"
 cat "$tmp/locked.pub" >> "$sshd_dir/authorized_keys"
-tmux -L "sbx-$id" new-session -d -s t -x 120 -y 40 "env $(env | grep -E '^(HOME|KUBECONFIG|SANDBOX_[A-Z_]+|LSAN_OPTIONS|ASAN_OPTIONS|UBSAN_OPTIONS)=' | sed 's/^/"/; s/$/"/' | tr '\n' ' ') TERM=xterm $bin ssh gus -l $me -i $tmp/locked -- echo unlocked-$id; sleep 30"
+tmux -L "sbx-$id" new-session -d -s t -x 120 -y 40 "$tmux_env $bin ssh gus -l $me -i $tmp/locked -- echo unlocked-$id; sleep 30"
 check "a passphrase prompt on a terminal" until_ok 20 bash -c "pane | grep -qi passphrase"
 tmux -L "sbx-$id" send-keys -t t "pw-$id" Enter
 check "... and the key it unlocks logs in" until_ok 20 bash -c "pane | grep -q '^unlocked-$id'"
