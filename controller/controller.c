@@ -523,8 +523,9 @@ int controller_run(controller *c)
 			idle_since = 0;
 		}
 		/* --settle-timeout 0: done once every sandbox was applied, even
-		 * while rollouts keep updating statuses */
-		if (c->o.once && !c->o.settle_ms && c->synced_once && c->repo && !c->inflight &&
+		 * while rollouts keep updating statuses (what is in flight then
+		 * finishes below) */
+		if (c->o.once && !c->o.settle_ms && c->synced_once && c->repo &&
 		    map_count(c->applied) >= c->files.nsandboxes)
 			break;
 		/* with every worker busy, a ready key must wait for a reconcile to

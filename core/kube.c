@@ -302,6 +302,14 @@ static long long token_wait(sbx_kube *k, long long now)
 	return (long long)((1.0 - k->tokens) * 1000.0 / k->o.qps) + 1;
 }
 
+/* Until the first connection is known, one request at a time; then at
+ * most as many as one HTTP/2 connection carries: past curl's 100 streams
+ * it opens more connections. */
+static bool can_start(const sbx_kube *k)
+{
+	return (k->warm || !k->active) && k->nactive < MAX_IN_FLIGHT;
+}
+
 static void start_due(sbx_kube *k)
 {
 	long long now = now_ms();
@@ -311,10 +319,8 @@ static void start_due(sbx_kube *k)
 		req *r = *p;
 		long long wait;
 
-		if ((!k->warm && k->active) || k->nactive >= MAX_IN_FLIGHT)
-			return; /* until the first connection is known, one at a time;
-				 * then at most as many as one HTTP/2 connection carries:
-				 * past curl's 100 streams it opens more connections */
+		if (!can_start(k))
+			return;
 		if (r->not_before > now) {
 			p = &r->next;
 			continue;
@@ -591,7 +597,9 @@ int sbx_kube_run_fds(sbx_kube *k, long timeout_ms, struct pollfd *fds, size_t nf
 		if (now >= deadline)
 			break;
 		wait = deadline - now;
-		for (req *r = k->pending; r; r = r->next)
+		/* a queued request is due only when there is room for it; until
+		 * then the one that finishes and makes room wakes the poll */
+		for (req *r = can_start(k) ? k->pending : NULL; r; r = r->next)
 			if (r->not_before - now < wait)
 				wait = r->not_before > now ? r->not_before - now : 0;
 		for (sbx_kube_watch *w = k->watches; w; w = w->next)
