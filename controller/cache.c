@@ -23,11 +23,14 @@ struct entry {
 	cJSON *obj;
 	struct watch *from;
 	unsigned generation;
+	char *sandbox;         /* its sandbox label, or NULL */
 };
 
 struct cache {
 	sbx_kube *k;
 	map *objects;          /* key -> struct entry */
+	map *by_sandbox;       /* sandbox name -> map of its keys (no values),
+				* so one sandbox's objects cost no full scan */
 	struct watch *watches;
 	size_t nwatches;
 	cache_changed_fn fn;
@@ -49,8 +52,43 @@ static void free_entry(void *p)
 
 	if (e) {
 		cJSON_Delete(e->obj);
+		free(e->sandbox);
 		free(e);
 	}
+}
+
+static void free_keys(void *keys)
+{
+	map_free(keys, NULL);
+}
+
+static void index_add(cache *c, const char *sandbox, const char *key)
+{
+	map *keys;
+
+	if (!sandbox)
+		return;
+	keys = map_get(c->by_sandbox, sandbox);
+	if (!keys) {
+		if (!(keys = map_new()))
+			return;
+		if (map_put(c->by_sandbox, sandbox, keys, NULL) < 0) {
+			map_free(keys, NULL);
+			return;
+		}
+	}
+	map_put(keys, key, NULL, NULL);
+}
+
+static void index_del(cache *c, const char *sandbox, const char *key)
+{
+	map *keys = sandbox ? map_get(c->by_sandbox, sandbox) : NULL;
+
+	if (!keys)
+		return;
+	map_del(keys, key);
+	if (!map_count(keys))
+		free_keys(map_del(c->by_sandbox, sandbox));
 }
 
 /* Keep what diffing and health read: drop bookkeeping that can be large. */
@@ -81,9 +119,13 @@ static void on_upsert(const cJSON *obj, void *payload)
 	}
 	e->from = w;
 	e->generation = w->generation;
+	e->sandbox = name ? strdup(name) : NULL;
 	if (map_put(w->c->objects, key.ptr, e, (void **)&old) < 0) {
 		free_entry(e);
 	} else {
+		index_add(w->c, e->sandbox, key.ptr);
+		if (old && (!old->sandbox || !e->sandbox || strcmp(old->sandbox, e->sandbox)))
+			index_del(w->c, old->sandbox, key.ptr);
 		free_entry(old);
 		if (name && w->c->fn)
 			w->c->fn(name, key.ptr, false, w->c->payload);
@@ -98,8 +140,12 @@ static void on_remove(const cJSON *obj, void *payload)
 	const char *name = label(obj, SBX_LABEL_NAME);
 	char *copy = name ? strdup(name) : NULL;
 
+	struct entry *e;
+
 	sbx_diff_key(&key, obj);
-	free_entry(map_del(w->c->objects, sbx_buf_cstr(&key)));
+	if ((e = map_del(w->c->objects, sbx_buf_cstr(&key))))
+		index_del(w->c, e->sandbox, sbx_buf_cstr(&key));
+	free_entry(e);
 	if (copy && w->c->fn)
 		w->c->fn(copy, key.ptr, true, w->c->payload);
 	free(copy);
@@ -144,10 +190,11 @@ static void on_list_done(void *payload)
 	map_each(w->c->objects, find_stale, &s);
 	for (size_t i = 0; i < s.n; i++) {
 		struct entry *e = s.gone[i] ? map_del(w->c->objects, s.gone[i]) : NULL;
-		const char *name = e ? label(e->obj, SBX_LABEL_NAME) : NULL;
 
-		if (name && w->c->fn)
-			w->c->fn(name, s.gone[i], true, w->c->payload);
+		if (e)
+			index_del(w->c, e->sandbox, s.gone[i]);
+		if (e && e->sandbox && w->c->fn)
+			w->c->fn(e->sandbox, s.gone[i], true, w->c->payload);
 		free_entry(e);
 		free(s.gone[i]);
 	}
@@ -171,7 +218,7 @@ int cache_new(cache **out, sbx_kube *k, cache_changed_fn fn, void *payload)
 
 	for (size_t i = 0; (kind = sbx_kind_at(i)); i++)
 		n += watched(kind);
-	if (!c || !(c->objects = map_new()) || !(c->watches = calloc(n, sizeof(*c->watches)))) {
+	if (!c || !(c->objects = map_new()) || !(c->by_sandbox = map_new()) || !(c->watches = calloc(n, sizeof(*c->watches)))) {
 		cache_free(c);
 		return sbx_error_set(SBX_ENOMEM, "out of memory");
 	}
@@ -212,7 +259,7 @@ const cJSON *cache_get(const cache *c, const char *key)
 }
 
 struct each {
-	const char *sandbox;
+	const cache *c;
 	void (*fn)(const char *key, const cJSON *obj, void *payload);
 	void *payload;
 };
@@ -220,19 +267,21 @@ struct each {
 static void visit(const char *key, void *value, void *payload)
 {
 	struct each *e = payload;
-	struct entry *en = value;
-	const char *name = label(en->obj, SBX_LABEL_NAME);
+	const struct entry *en = map_get(e->c->objects, key);
 
-	if (name && strcmp(name, e->sandbox) == 0)
+	(void)value;
+	if (en)
 		e->fn(key, en->obj, e->payload);
 }
 
 void cache_each(const cache *c, const char *sandbox,
 		void (*fn)(const char *key, const cJSON *obj, void *payload), void *payload)
 {
-	struct each e = { sandbox, fn, payload };
+	struct each e = { c, fn, payload };
+	const map *keys = map_get(c->by_sandbox, sandbox);
 
-	map_each(c->objects, visit, &e);
+	if (keys)
+		map_each(keys, visit, &e);
 }
 
 struct prefixed {
@@ -280,5 +329,6 @@ void cache_free(cache *c)
 		sbx_kube_watch_stop(c->watches[i].w);
 	free(c->watches);
 	map_free(c->objects, free_entry);
+	map_free(c->by_sandbox, free_keys);
 	free(c);
 }
