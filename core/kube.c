@@ -58,6 +58,7 @@ struct sbx_kube {
 	unsigned long connections;  /* new connections opened */
 	unsigned long http2;        /* responses that came over HTTP/2 */
 	int warm;                   /* a request finished: the connection is known */
+	unsigned long delivered;    /* callbacks run: sbx_kube_run returns after one */
 	unsigned seed;
 };
 
@@ -546,8 +547,10 @@ static void finish(req *r, CURLcode cc)
 	}
 	if (r->watch)
 		watch_stream_ended(r->watch, cc, status, &resp);
-	else if (r->done)
+	else if (r->done) {
 		r->done(&resp, r->payload);
+		k->delivered++;
+	}
 	cJSON_Delete(resp.body);
 	req_free(r);
 }
@@ -563,6 +566,7 @@ int sbx_kube_run(sbx_kube *k, long timeout_ms)
 int sbx_kube_run_fds(sbx_kube *k, long timeout_ms, struct pollfd *fds, size_t nfds)
 {
 	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	unsigned long delivered = k->delivered;
 	struct curl_waitfd wfds[64];
 
 	if (nfds > 64)
@@ -594,8 +598,8 @@ int sbx_kube_run_fds(sbx_kube *k, long timeout_ms, struct pollfd *fds, size_t nf
 		now = now_ms();
 		if (!k->active && !k->pending && !k->watches && !nfds)
 			return 0;
-		if (now >= deadline)
-			break;
+		if (now >= deadline || k->delivered != delivered)
+			break; /* a callback ran: what it changed may need the caller */
 		wait = deadline - now;
 		/* a queued request is due only when there is room for it; until
 		 * then the one that finishes and makes room wakes the poll */
@@ -1201,6 +1205,7 @@ static void watch_list_page(sbx_kube_resp *resp, void *payload)
 	w->failures = 0;
 	if (w->h.list_done)
 		w->h.list_done(w->payload);
+	w->k->delivered++;
 	watch_begin_stream(w);
 }
 
@@ -1254,6 +1259,7 @@ static void watch_event(sbx_kube_watch *w, const cJSON *ev)
 		if (w->h.remove)
 			w->h.remove(obj, w->payload);
 	}
+	w->k->delivered++;
 	if (rv)
 		set_str(&w->rv, rv);
 	w->failures = 0;

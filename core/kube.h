@@ -70,8 +70,10 @@ void sbx_kube_free(sbx_kube *k);
 int sbx_kube_start(sbx_kube *k, const sbx_kube_req *req, sbx_kube_done_fn done, void *payload);
 
 /* Drive transfers for at most timeout_ms (0: do what is ready and return)
- * and run the callbacks of what finished. Returns the number of requests
- * and watches still active, or a negative SBX_E* on a curl failure. */
+ * and run the callbacks of what finished; returns early once a callback
+ * (a request's or a watch's) has run, so the caller can act on it at once.
+ * Returns the number of requests and watches still active, or a negative
+ * SBX_E* on a curl failure. */
 int sbx_kube_run(sbx_kube *k, long timeout_ms);
 
 /* sbx_kube_run that also waits on the caller's descriptors (an HTTP

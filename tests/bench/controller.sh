@@ -104,7 +104,9 @@ for f in "$repo"/sandboxes/*.yaml; do
 	b=$(basename "$f")
 	sed "s/b$id-/k$id-/" "$f" > "$tmp/krepo/sandboxes/k${b#b}"
 done
-"$cli" render --repo "$tmp/krepo" -o yaml > "$tmp/objects.yaml"
+# and another manager label, so they stay out of the controller's cache
+"$cli" render --repo "$tmp/krepo" -o yaml |
+	sed 's|app.kubernetes.io/managed-by: sandbox-controller|app.kubernetes.io/managed-by: baseline|' > "$tmp/objects.yaml"
 t2=$(date +%s%N) c2=$(cpu_now)
 kubectl apply --server-side --field-manager=baseline -f "$tmp/objects.yaml" >/dev/null
 t3=$(date +%s%N) c3=$(cpu_now)
@@ -134,14 +136,25 @@ printf '%s' "$secret" > "$tmp/secret"
 	--poll-interval 3600 --instance "bench-$id" --workers 32 2>"$tmp/run3.log" &
 pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+# steady state: the start-up pass over every sandbox is done
+for _ in $(seq 1200); do
+	curl -sf "http://127.0.0.1:$port/metrics" | awk -v n="$n" '/^sandbox_reconciles_total/ {r += $NF}
+		/^sandbox_workqueue_depth / {d = $NF} END {exit !(r >= n && d == 0)}' && break
+	sleep 0.5
+done
 body='{"ref":"refs/heads/main"}'
 sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$secret" | sed 's/^.* //')
 : > "$tmp/lat"
 for ((r = 0; r < rounds; r++)); do
-	size=$([ $((r % 2)) = 0 ] && echo medium || echo small)
-	want=$([ "$size" = medium ] && echo 2 || echo 1)
+	# one CPU more, then back: a change the quota shows, with no volume resize
 	f=$repo/sandboxes/b$id-000.yaml
-	sed -i "s/^  size: .*/  size: $size/" "$f"
+	if [ $((r % 2)) = 0 ]; then
+		printf '  resources:\n    cpu: "2"\n' >> "$f"
+		want=2
+	else
+		sed -i '/^  resources:/,$d' "$f"
+		want=1
+	fi
 	git -C "$repo" -c user.name=b -c user.email=b@e commit -qam "round $r"
 	s=$(date +%s%N)
 	curl -s -o /dev/null -H "X-GitHub-Event: push" -H "X-Hub-Signature-256: sha256=$sig" --data "$body" "http://127.0.0.1:$port/webhook"
