@@ -139,7 +139,6 @@ static void on_remove(const cJSON *obj, void *payload)
 	sbx_buf key = SBX_BUF_INIT;
 	const char *name = label(obj, SBX_LABEL_NAME);
 	char *copy = name ? strdup(name) : NULL;
-
 	struct entry *e;
 
 	sbx_diff_key(&key, obj);
@@ -218,7 +217,8 @@ int cache_new(cache **out, sbx_kube *k, cache_changed_fn fn, void *payload)
 
 	for (size_t i = 0; (kind = sbx_kind_at(i)); i++)
 		n += watched(kind);
-	if (!c || !(c->objects = map_new()) || !(c->by_sandbox = map_new()) || !(c->watches = calloc(n, sizeof(*c->watches)))) {
+	if (!c || !(c->objects = map_new()) || !(c->by_sandbox = map_new()) ||
+	    !(c->watches = calloc(n, sizeof(*c->watches)))) {
 		cache_free(c);
 		return sbx_error_set(SBX_ENOMEM, "out of memory");
 	}

@@ -11,6 +11,8 @@
 #  - webhook commit-to-applied latency for one sandbox, over R rounds.
 # It adds KWOK nodes for the pods (removed at the end). SBX_BENCH_QPS sets
 # the controller's --kube-qps for the cold sync (default 100, as shipped).
+# The namespaces go at the end, which takes the controller-manager minutes
+# for a large N: `tests/cluster/down --purge && tests/cluster/up` is quicker.
 # Usage: tests/bench/controller.sh [BUILD_DIR] [N] [R]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
