@@ -1205,7 +1205,6 @@ static void watch_list_page(sbx_kube_resp *resp, void *payload)
 	w->failures = 0;
 	if (w->h.list_done)
 		w->h.list_done(w->payload);
-	w->k->delivered++;
 	watch_begin_stream(w);
 }
 

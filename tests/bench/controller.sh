@@ -69,6 +69,9 @@ for ((i = 0; i < n; i++)); do
 done
 git -C "$repo" init -q -b main && git -C "$repo" add -A && git -C "$repo" -c user.name=b -c user.email=b@e commit -qm bench
 
+# what every controller run here shares
+ctl_args=(--repo "file://$repo" --state-dir "$tmp/state" --instance "bench-$id")
+
 secs() { echo "$(( $2 - $1 ))" | awk '{printf "%.2f", $1 / 1e9}'; }
 # busy and total jiffies of the whole machine, to tell when the API server's
 # side (it shares the cores) is what limits a run
@@ -117,25 +120,24 @@ wait_ready "k$id-"
 
 # cold sync, controller: every object applied and every status written once
 t0=$(date +%s%N) c0=$(cpu_now)
-/usr/bin/time -f '%U %S' -o "$tmp/cpu1" "$ctl" --repo "file://$repo" --state-dir "$tmp/state" --listen '' \
-	--instance "bench-$id" --workers 64 --kube-qps "${SBX_BENCH_QPS:-100}" --once --settle-timeout 0 2>"$tmp/run1.log"
+/usr/bin/time -f '%U %S' -o "$tmp/cpu1" "$ctl" "${ctl_args[@]}" --listen '' \
+	--workers 64 --kube-qps "${SBX_BENCH_QPS:-100}" --once --settle-timeout 0 2>"$tmp/run1.log"
 t1=$(date +%s%N) c1=$(cpu_now)
 wait_ready "b$id-"
 
 # unchanged resync: first one pass that lets the statuses catch up with the
 # finished rollouts, then the measured one
-"$ctl" --repo "file://$repo" --state-dir "$tmp/state" --listen '' --instance "bench-$id" --workers 32 \
-	--once --settle-timeout 120 2>"$tmp/run-settle.log"
-/usr/bin/time -f '%U %S' -o "$tmp/cpu2" "$ctl" --repo "file://$repo" --state-dir "$tmp/state" --listen '' \
-	--instance "bench-$id" --workers 32 --once --settle-timeout 0 2>"$tmp/run2.log"
+"$ctl" "${ctl_args[@]}" --listen '' --workers 32 --once --settle-timeout 120 2>"$tmp/run-settle.log"
+/usr/bin/time -f '%U %S' -o "$tmp/cpu2" "$ctl" "${ctl_args[@]}" --listen '' \
+	--workers 32 --once --settle-timeout 0 2>"$tmp/run2.log"
 resync=$(grep -o 'API requests.*' "$tmp/run2.log" | tail -1)
 cpu2=$(awk '{printf "%.2f", $1 + $2}' "$tmp/cpu2")
 
 # webhook latency: commit, webhook, until the quota shows the change
 secret=bench-$id
 printf '%s' "$secret" > "$tmp/secret"
-"$ctl" --repo "file://$repo" --state-dir "$tmp/state" --listen "127.0.0.1:$port" --webhook-secret-file "$tmp/secret" \
-	--poll-interval 3600 --instance "bench-$id" --workers 32 2>"$tmp/run3.log" &
+"$ctl" "${ctl_args[@]}" --listen "127.0.0.1:$port" --webhook-secret-file "$tmp/secret" \
+	--poll-interval 3600 --workers 32 2>"$tmp/run3.log" &
 pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
 # steady state: the start-up pass over every sandbox is done
