@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -985,13 +986,14 @@ static int bounded(sbx_git *g, int (*op)(sbx_git *, char *), char oid[SBX_GIT_OI
 	bool timed_out = false;
 	size_t got = 0;
 	int fds[2], status, r = 0;
-	pid_t pid;
+	pid_t pid, parent;
 
 	if (g->timeout_s <= 0)
 		return op(g, oid);
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return sbx_error_set(SBX_EIO, "cannot make a pipe: %s", strerror(errno));
 	fflush(NULL);
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		close(fds[0]);
@@ -1000,6 +1002,10 @@ static int bounded(sbx_git *g, int (*op)(sbx_git *, char *), char oid[SBX_GIT_OI
 				     g->shown, strerror(errno));
 	}
 	if (pid == 0) {
+		/* the work dies with its caller: a killed controller must not
+		 * leave a fetch behind that holds its sockets and ref locks */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
 		close(fds[0]);
 		a.r = op(g, a.oid);
 		if (a.r < 0)
