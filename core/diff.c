@@ -95,6 +95,20 @@ int sbx_diff_key(sbx_buf *out, const cJSON *obj)
 			      str_at(obj, "metadata", "name"));
 }
 
+bool sbx_diff_owned(const cJSON *obj, const char *instance)
+{
+	const char *id = sbx_diff_tracking_id(obj);
+	sbx_buf want = SBX_BUF_INIT;
+	bool ours;
+
+	if (!id || !instance)
+		return false;
+	sbx_render_tracking_id(&want, instance, obj);
+	ours = !want.failed && strcmp(id, sbx_buf_cstr(&want)) == 0;
+	sbx_buf_dispose(&want);
+	return ours;
+}
+
 const char *sbx_diff_tracking_id(const cJSON *obj)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(

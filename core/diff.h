@@ -24,6 +24,11 @@ bool sbx_diff_subset(const cJSON *desired, const cJSON *live, sbx_buf *why);
  * Appended to out. */
 int sbx_diff_key(sbx_buf *out, const cJSON *obj);
 
+/* Whether obj was made by controller `instance`: its tracking id equals
+ * the one its own coordinates give (sbx_render_tracking_id), so a copy in
+ * another namespace, under another name or of another kind is not. */
+bool sbx_diff_owned(const cJSON *obj, const char *instance);
+
 /* Tracking id annotation value of obj, or NULL. Borrowed from obj. */
 const char *sbx_diff_tracking_id(const cJSON *obj);
 

@@ -64,7 +64,6 @@ cJSON *sbx_hostkey_secret(const char *ns, const char *name, const char *instance
 {
 	char *priv = NULL, *pub = NULL, *bpriv = NULL, *bpub = NULL;
 	cJSON *s = NULL, *meta, *data;
-	sbx_buf id = SBX_BUF_INIT;
 
 	if (sbx_hostkey_generate(&priv, &pub) < 0)
 		return NULL;
@@ -82,11 +81,7 @@ cJSON *sbx_hostkey_secret(const char *ns, const char *name, const char *instance
 	meta = cJSON_AddObjectToObject(s, "metadata");
 	cJSON_AddStringToObject(meta, "name", SBX_HOSTKEY_SECRET);
 	cJSON_AddStringToObject(meta, "namespace", ns);
-	cJSON_AddStringToObject(cJSON_AddObjectToObject(meta, "labels"), SBX_LABEL_MANAGED_BY, SBX_MANAGER);
-	cJSON_AddStringToObject(cJSON_GetObjectItem(meta, "labels"), SBX_LABEL_NAME, name);
-	sbx_buf_printf(&id, "%s:/Secret:%s/%s", instance, ns, SBX_HOSTKEY_SECRET);
-	cJSON_AddStringToObject(cJSON_AddObjectToObject(meta, "annotations"), SBX_ANNOTATION_TRACKING,
-				sbx_buf_cstr(&id));
+	sbx_render_mark(s, instance, name);
 	cJSON_AddStringToObject(s, "type", "Opaque");
 	data = cJSON_AddObjectToObject(s, "data");
 	cJSON_AddStringToObject(data, SBX_HOSTKEY_PRIVATE, bpriv);
@@ -100,7 +95,6 @@ done:
 	free(pub);
 	free(bpriv);
 	free(bpub);
-	sbx_buf_dispose(&id);
 	return s;
 }
 

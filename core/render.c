@@ -501,15 +501,47 @@ static void set_string(cJSON *obj, const char *key, const char *value)
 		cJSON_AddStringToObject(obj, key, value);
 }
 
+static const char *str_at(const cJSON *obj, const char *a, const char *b)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, a);
+
+	if (b)
+		v = cJSON_GetObjectItemCaseSensitive(v, b);
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+int sbx_render_tracking_id(sbx_buf *out, const char *instance, const cJSON *obj)
+{
+	const char *av = str_at(obj, "apiVersion", NULL), *slash = strchr(av, '/');
+
+	return sbx_buf_printf(out, "%s:%.*s/%s:%s/%s", instance, slash ? (int)(slash - av) : 0, av,
+			      str_at(obj, "kind", NULL), str_at(obj, "metadata", "namespace"),
+			      str_at(obj, "metadata", "name"));
+}
+
+int sbx_render_mark(cJSON *obj, const char *instance, const char *sandbox)
+{
+	cJSON *meta = ensure_object(obj, "metadata");
+	sbx_buf id = SBX_BUF_INIT;
+	int r = 0;
+
+	set_string(ensure_object(meta, "labels"), SBX_LABEL_MANAGED_BY, SBX_MANAGER);
+	if (sandbox)
+		set_string(ensure_object(meta, "labels"), SBX_LABEL_NAME, sandbox);
+	sbx_render_tracking_id(&id, instance, obj);
+	set_string(ensure_object(meta, "annotations"), SBX_ANNOTATION_TRACKING, sbx_buf_cstr(&id));
+	if (id.failed)
+		r = sbx_error_set(SBX_ENOMEM, "out of memory");
+	sbx_buf_dispose(&id);
+	return r;
+}
+
 static int finish_object(cJSON *obj, const struct tmpl *t, const char *ns, const char *name,
 			 const char *instance, sbx_diags *d)
 {
 	cJSON *meta = ensure_object(obj, "metadata");
 	const cJSON *oname = cJSON_GetObjectItemCaseSensitive(meta, "name");
 	const cJSON *ons = cJSON_GetObjectItemCaseSensitive(meta, "namespace");
-	sbx_buf id = SBX_BUF_INIT;
-	const char *group_end = strchr(t->kind->api_version, '/');
-	int r = 0;
 
 	if (!cJSON_IsString(oname) || !sbx_is_dns_label(oname->valuestring, 63)) {
 		return sbx_check_error(d, t->path, t->root, "metadata.name must render to a DNS-1123 "
@@ -524,17 +556,10 @@ static int finish_object(cJSON *obj, const struct tmpl *t, const char *ns, const
 	} else if (strcmp(oname->valuestring, ns) != 0) {
 		return sbx_check_error(d, t->path, t->root, "the Namespace must be named '%s' "
 				       "(use ${namespace})", ns);
+	} else {
+		cJSON_DeleteItemFromObjectCaseSensitive(meta, "namespace");
 	}
-	set_string(ensure_object(meta, "labels"), SBX_LABEL_MANAGED_BY, SBX_MANAGER);
-	set_string(ensure_object(meta, "labels"), SBX_LABEL_NAME, name);
-	sbx_buf_printf(&id, "%s:%.*s/%s:%s/%s", instance,
-		       group_end ? (int)(group_end - t->kind->api_version) : 0, t->kind->api_version,
-		       t->kind->kind, t->kind->namespaced ? ns : "", oname->valuestring);
-	set_string(ensure_object(meta, "annotations"), SBX_ANNOTATION_TRACKING, sbx_buf_cstr(&id));
-	if (id.failed)
-		r = SBX_ENOMEM;
-	sbx_buf_dispose(&id);
-	return r;
+	return sbx_render_mark(obj, instance, name);
 }
 
 struct rendered {

@@ -59,6 +59,18 @@ int sbx_render(cJSON **out, const sbx_templates *t, const sbx_policy *p, const s
 /* The namespace of sandbox `name` under policy p, appended to out. */
 int sbx_render_namespace(sbx_buf *out, const sbx_policy *p, const char *name);
 
+/* The tracking id of obj for controller `instance`, from the object's own
+ * coordinates: "INSTANCE:GROUP/KIND:NAMESPACE/NAME" (core group and
+ * cluster scope empty), appended to out. The only place the format is
+ * written. */
+int sbx_render_tracking_id(sbx_buf *out, const char *instance, const cJSON *obj);
+
+/* Mark obj (apiVersion, kind, metadata.name and namespace already set) as
+ * made by controller `instance`: the managed-by label, the sandbox label
+ * when `sandbox` is not NULL, and the tracking id. Returns 0 or
+ * SBX_ENOMEM. */
+int sbx_render_mark(cJSON *obj, const char *instance, const char *sandbox);
+
 /* Append one object as a YAML document (no leading "---") to out, keys in
  * the object's order, strings quoted wherever plain text would change type. */
 int sbx_render_yaml(sbx_buf *out, const cJSON *obj);

@@ -300,6 +300,64 @@ static void test_diff__tracking_id(void **state)
 	cJSON_Delete(notstr);
 }
 
+/* Ownership is the whole tracking id against the object's own coordinates:
+ * a copy carrying our annotation elsewhere, another instance, or an id
+ * that only starts like ours is not ours. */
+static void test_diff__owned_by_full_tracking_id(void **state)
+{
+	static const struct {
+		const char *obj;
+		const char *instance;
+		bool ours;
+	} rows[] = {
+#define OBJ(av, kind, ns, name, id) "{\"apiVersion\":\"" av "\",\"kind\":\"" kind "\",\"metadata\":{" \
+		ns "\"name\":\"" name "\",\"annotations\":{\"" SBX_ANNOTATION_TRACKING "\":\"" id "\"}}}"
+		{ OBJ("apps/v1", "Deployment", "\"namespace\":\"sbx-a\",", "sandbox", "ctl:apps/Deployment:sbx-a/sandbox"),
+		  "ctl", true },
+		{ OBJ("v1", "Namespace", "", "sbx-a", "ctl:/Namespace:/sbx-a"), "ctl", true },
+		{ OBJ("sandbox.dev/v1alpha1", "Sandbox", "", "a", "ctl:sandbox.dev/Sandbox:/a"), "ctl", true },
+		/* copied into another namespace with its annotation */
+		{ OBJ("apps/v1", "Deployment", "\"namespace\":\"other\",", "sandbox", "ctl:apps/Deployment:sbx-a/sandbox"),
+		  "ctl", false },
+		/* renamed copy */
+		{ OBJ("apps/v1", "Deployment", "\"namespace\":\"sbx-a\",", "copy", "ctl:apps/Deployment:sbx-a/sandbox"),
+		  "ctl", false },
+		/* another kind carrying the id */
+		{ OBJ("v1", "ConfigMap", "\"namespace\":\"sbx-a\",", "sandbox", "ctl:apps/Deployment:sbx-a/sandbox"),
+		  "ctl", false },
+		/* the same object under another instance, or a prefix of it */
+		{ OBJ("v1", "Namespace", "", "sbx-a", "ctl:/Namespace:/sbx-a"), "other", false },
+		{ OBJ("v1", "Namespace", "", "sbx-a", "ctl-2:/Namespace:/sbx-a"), "ctl", false },
+		{ OBJ("v1", "Namespace", "", "sbx-a", "ctl:/Namespace:/sbx-a"), "ct", false },
+		{ "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"sbx-a\"}}", "ctl", false },
+#undef OBJ
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		cJSON *o = parse(rows[i].obj);
+
+		if (sbx_diff_owned(o, rows[i].instance) != rows[i].ours)
+			fail_msg("row %zu: %s owned by '%s' should be %d", i, rows[i].obj, rows[i].instance,
+				 rows[i].ours);
+		cJSON_Delete(o);
+	}
+	assert_false(sbx_diff_owned(NULL, "ctl"));
+}
+
+/* Marking an object writes the id that ownership then recognises. */
+static void test_diff__mark_then_owned(void **state)
+{
+	cJSON *o = parse("{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"s\",\"namespace\":\"n\"}}");
+
+	(void)state;
+	assert_int_equal(sbx_render_mark(o, "ctl", "alice"), 0);
+	assert_string_equal(sbx_diff_tracking_id(o), "ctl:/Secret:n/s");
+	assert_true(sbx_diff_owned(o, "ctl"));
+	assert_false(sbx_diff_owned(o, "other"));
+	cJSON_Delete(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +374,8 @@ int main(void)
 		cmocka_unit_test(test_diff__key),
 		cmocka_unit_test(test_diff__key_appends),
 		cmocka_unit_test(test_diff__tracking_id),
+		cmocka_unit_test(test_diff__owned_by_full_tracking_id),
+		cmocka_unit_test(test_diff__mark_then_owned),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
