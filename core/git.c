@@ -56,6 +56,42 @@ static void filelist_dispose(struct filelist *l)
 	l->count = l->cap = 0;
 }
 
+/* A growable list of owned strings: the entries a read refused. */
+struct strlist {
+	char **items;
+	size_t count;
+	size_t cap;
+};
+
+static int strlist_add(struct strlist *l, const char *s)
+{
+	char *copy;
+
+	if (!l)
+		return 0;
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		char **items = realloc(l->items, cap * sizeof(*items));
+
+		if (!items)
+			return SBX_ENOMEM;
+		l->items = items;
+		l->cap = cap;
+	}
+	if (!(copy = strdup(s)))
+		return SBX_ENOMEM;
+	l->items[l->count++] = copy;
+	return 0;
+}
+
+static void strlist_dispose(struct strlist *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		free(l->items[i]);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
 static int cmp_file(const void *a, const void *b)
 {
 	return strcmp(((const sbx_file *)a)->path, ((const sbx_file *)b)->path);
@@ -214,6 +250,22 @@ done:
 	if (r < 0)
 		url_parts_dispose(p);
 	return r;
+}
+
+int sbx_git_redact_url(sbx_buf *out, const char *url)
+{
+	struct url_parts parts;
+	enum scheme scheme;
+
+	if (parse_url(&scheme, &parts, url) < 0)
+		/* not a url we take; it may still hold a password */
+		return sbx_buf_puts(out, strchr(url, '@') ? "(a url that is not valid, hidden)" : url);
+	if (parts.password)
+		sbx_buf_printf(out, "%.*s%s@%s", (int)parts.auth_start, url, parts.user, url + parts.auth_end);
+	else
+		sbx_buf_puts(out, url);
+	url_parts_dispose(&parts);
+	return out->failed ? SBX_ENOMEM : 0;
 }
 
 /* Copy msg into b with every occurrence of secret replaced by "***". */
@@ -787,12 +839,13 @@ int sbx_git_open(sbx_git **out, const sbx_git_options *opts)
 		goto done;
 	}
 	g->url = strdup(opts->url);
-	if (parts.password) {
+	if (parts.password)
 		g->secret = strdup(parts.password);
-		g->shown = g->secret ? printf_dup("%.*s%s@%s", (int)parts.auth_start, opts->url,
-						  parts.user, opts->url + parts.auth_end) : NULL;
-	} else {
-		g->shown = strdup(opts->url);
+	{
+		sbx_buf shown = SBX_BUF_INIT;
+
+		sbx_git_redact_url(&shown, opts->url);
+		g->shown = sbx_buf_take(&shown, NULL);
 	}
 	g->mirror_dir = strdup(opts->mirror_dir);
 	g->branch = strdup(branch);
@@ -953,16 +1006,38 @@ done:
 
 /*
  * libgit2 1.5 has no network timeouts: a server that accepts the connection
- * and then says nothing would hold the caller forever. With a timeout the
- * operation runs in a child process (it writes only to the mirror on disk)
- * and reports back through a pipe; past the deadline the child is killed
- * and the mirror keeps its previous revision.
+ * and then says nothing would hold the caller forever. So each ref check
+ * and fetch runs in a child process (it writes only to the mirror on disk)
+ * and reports back through a pipe. The caller polls the pipe with its
+ * other descriptors (sbx_git_job_*), or waits on it alone (the blocking
+ * calls); past the deadline the child is killed and the mirror keeps its
+ * previous revision.
  */
 struct answer {
 	int r;
 	char oid[SBX_GIT_OID_HEX];
 	char message[1024];
 };
+
+struct sbx_git_job {
+	sbx_git *g;
+	const char *what;      /* "checking the branch of", "fetching from" */
+	pid_t pid;
+	int fd;                /* read end of the child's pipe; -1 once closed */
+	struct answer a;
+	size_t got;            /* bytes of `a` received */
+	long long deadline;    /* monotonic ms; 0: none */
+	bool done;
+	int result;
+};
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* The lock files a fetch holds while it writes the branch's ref. */
 static void remove_locks(sbx_git *g)
@@ -978,30 +1053,43 @@ static void remove_locks(sbx_git *g)
 	sbx_buf_dispose(&path);
 }
 
-static int bounded(sbx_git *g, int (*op)(sbx_git *, char *), char oid[SBX_GIT_OID_HEX],
-		   const char *what)
+int sbx_git_job_start(sbx_git_job **out, sbx_git *g, bool fetch)
 {
-	struct answer a = { 0 };
-	struct pollfd pfd = { -1, POLLIN, 0 };
-	bool timed_out = false;
-	size_t got = 0;
-	int fds[2], status, r = 0;
-	pid_t pid, parent;
+	int (*op)(sbx_git *, char *) = fetch ? fetch_now : remote_head_now;
+	sbx_git_job *j = calloc(1, sizeof(*j));
+	int fds[2];
+	pid_t parent;
 
-	if (g->timeout_s <= 0)
-		return op(g, oid);
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	if (!j)
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
+	sbx_git__begin(g);
+	if (fetch)
+		g->fetches++;
+	else
+		g->head_checks++;
+	j->g = g;
+	j->what = fetch ? "fetching from" : "checking the branch of";
+	j->fd = -1;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		free(j);
 		return sbx_error_set(SBX_EIO, "cannot make a pipe: %s", strerror(errno));
+	}
 	fflush(NULL);
 	parent = getpid();
-	pid = fork();
-	if (pid < 0) {
+	j->pid = fork();
+	if (j->pid < 0) {
+		int e = errno;
+
 		close(fds[0]);
 		close(fds[1]);
-		return sbx_error_set(SBX_EIO, "cannot start a process for %s '%s': %s", what,
-				     g->shown, strerror(errno));
+		free(j);
+		return sbx_error_set(SBX_EIO, "cannot start a process for %s '%s': %s",
+				     fetch ? "fetching from" : "checking the branch of", g->shown,
+				     strerror(e));
 	}
-	if (pid == 0) {
+	if (j->pid == 0) {
+		struct answer a = { 0 };
+
 		/* the work dies with its caller: a killed controller must not
 		 * leave a fetch behind that holds its sockets and ref locks */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
@@ -1013,67 +1101,148 @@ static int bounded(sbx_git *g, int (*op)(sbx_git *, char *), char oid[SBX_GIT_OI
 		_exit(write(fds[1], &a, sizeof(a)) == (ssize_t)sizeof(a) ? 0 : 1);
 	}
 	close(fds[1]);
-	pfd.fd = fds[0];
-	for (long left = g->timeout_s * 1000L; got < sizeof(a);) {
-		struct timespec t0, t1;
-		ssize_t n;
-		int p;
+	j->fd = fds[0];
+	fcntl(j->fd, F_SETFL, fcntl(j->fd, F_GETFL) | O_NONBLOCK);
+	if (g->timeout_s > 0)
+		j->deadline = mono_ms() + g->timeout_s * 1000LL;
+	*out = j;
+	return 0;
+}
 
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		p = poll(&pfd, 1, (int)left);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		left -= (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
-		if (p == 0 || left <= 0) {
-			timed_out = true;
-			break;
-		}
-		if (p < 0 && errno == EINTR)
+int sbx_git_job_fd(const sbx_git_job *j)
+{
+	return j && !j->done ? j->fd : -1;
+}
+
+long sbx_git_job_wait_ms(const sbx_git_job *j)
+{
+	long long left;
+
+	if (!j || j->done)
+		return 0;
+	if (!j->deadline)
+		return -1;
+	left = j->deadline - mono_ms();
+	return left > 0 ? (long)left : 0;
+}
+
+/* End the job: reap the child, keep the outcome. */
+static void job_end(sbx_git_job *j, bool timed_out)
+{
+	int status = 0;
+
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = -1;
+	if (j->got < sizeof(j->a))
+		kill(j->pid, SIGKILL);
+	while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	j->done = true;
+	if (j->got < sizeof(j->a)) {
+		/* a killed fetch may leave its ref locks behind: later fetches would fail */
+		remove_locks(j->g);
+		j->result = timed_out ? SBX_ETIMEOUT : SBX_ETRANSPORT;
+		if (timed_out)
+			snprintf(j->a.message, sizeof(j->a.message), "%s '%s' got no answer within %d s; "
+				 "the server may be overloaded or the connection stuck", j->what,
+				 j->g->shown, j->g->timeout_s);
+		else
+			snprintf(j->a.message, sizeof(j->a.message), "%s '%s' failed: the process doing "
+				 "it ended without an answer (status %d)", j->what, j->g->shown, status);
+	} else {
+		j->a.message[sizeof(j->a.message) - 1] = '\0';
+		j->a.oid[SBX_GIT_OID_HEX - 1] = '\0';
+		j->result = j->a.r < 0 ? j->a.r : 0;
+	}
+}
+
+bool sbx_git_job_done(sbx_git_job *j)
+{
+	if (j->done)
+		return true;
+	for (;;) {
+		ssize_t n = read(j->fd, (char *)&j->a + j->got, sizeof(j->a) - j->got);
+
+		if (n > 0) {
+			j->got += (size_t)n;
+			if (j->got == sizeof(j->a))
+				break;
 			continue;
-		if (p < 0)
-			break;
-		n = read(fds[0], (char *)&a + got, sizeof(a) - got);
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0 && errno == EAGAIN) {
+			if (j->deadline && mono_ms() >= j->deadline) {
+				job_end(j, true);
+				return true;
+			}
+			return false;
+		}
+		break; /* end of file or a read error: the child is gone */
+	}
+	job_end(j, false);
+	return true;
+}
+
+int sbx_git_job_result(const sbx_git_job *j, char oid[SBX_GIT_OID_HEX])
+{
+	sbx_error_clear();
+	if (!j->done)
+		return sbx_error_set(SBX_EUSAGE, "the git job has not finished");
+	if (j->result < 0)
+		return sbx_error_set(j->result, "%s", j->a.message);
+	memcpy(oid, j->a.oid, SBX_GIT_OID_HEX);
+	return 0;
+}
+
+void sbx_git_job_free(sbx_git_job *j)
+{
+	if (!j)
+		return;
+	if (!j->done)
+		job_end(j, false);
+	free(j);
+}
+
+/* Run one job to its end, waiting on its pipe alone. */
+static int bounded(sbx_git *g, bool fetch, char oid[SBX_GIT_OID_HEX])
+{
+	sbx_git_job *j = NULL;
+	int r;
+
+	if (g->timeout_s <= 0) {
+		sbx_git__begin(g);
+		if (fetch)
+			g->fetches++;
+		else
+			g->head_checks++;
+		return fetch ? fetch_now(g, oid) : remote_head_now(g, oid);
+	}
+	if ((r = sbx_git_job_start(&j, g, fetch)) < 0)
+		return r;
+	while (!sbx_git_job_done(j)) {
+		struct pollfd pfd = { sbx_git_job_fd(j), POLLIN, 0 };
+		long wait = sbx_git_job_wait_ms(j);
+
+		if (poll(&pfd, 1, wait < 0 ? -1 : (int)(wait > 1000 ? 1000 : wait)) < 0 && errno != EINTR)
 			break;
-		got += (size_t)n;
 	}
-	close(fds[0]);
-	if (got < sizeof(a))
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (got < sizeof(a)) {
-		/* a killed fetch may leave its ref locks behind: later fetches would fail */
-		remove_locks(g);
-		r = timed_out ?
-			sbx_error_set(SBX_ETIMEOUT, "%s '%s' got no answer within %d s; the server "
-				      "may be overloaded or the connection stuck", what, g->shown,
-				      g->timeout_s) :
-			sbx_error_set(SBX_ETRANSPORT, "%s '%s' failed: the process doing it ended "
-				      "without an answer (status %d)", what, g->shown, status);
-	} else if (a.r < 0) {
-		a.message[sizeof(a.message) - 1] = '\0';
-		r = sbx_error_set(a.r, "%s", a.message);
-	} else {
-		memcpy(oid, a.oid, SBX_GIT_OID_HEX);
-		oid[SBX_GIT_OID_HEX - 1] = '\0';
-	}
+	if (!j->done)
+		job_end(j, false);
+	r = sbx_git_job_result(j, oid);
+	sbx_git_job_free(j);
 	return r;
 }
 
 int sbx_git_remote_head(sbx_git *g, char oid[SBX_GIT_OID_HEX])
 {
-	sbx_git__begin(g);
-	g->head_checks++;
-	return bounded(g, remote_head_now, oid, "checking the branch of");
+	return bounded(g, false, oid);
 }
 
 int sbx_git_fetch(sbx_git *g, char oid[SBX_GIT_OID_HEX])
 {
-	sbx_git__begin(g);
-	g->fetches++;
-	return bounded(g, fetch_now, oid, "fetching from");
+	return bounded(g, true, oid);
 }
 
 /* --- reading a revision ----------------------------------------------------- */
@@ -1123,8 +1292,8 @@ done:
 }
 
 /* Append one blob as folder/name, or a diagnostic when it is refused. */
-static int read_blob(struct filelist *l, sbx_git *g, git_odb *odb, const git_tree_entry *te,
-		     const char *path, sbx_diags *diags)
+static int read_blob(struct filelist *l, struct strlist *refused, sbx_git *g, git_odb *odb,
+		     const git_tree_entry *te, const char *path, sbx_diags *diags)
 {
 	const git_oid *id = git_tree_entry_id(te);
 	git_blob *blob = NULL;
@@ -1146,6 +1315,7 @@ static int read_blob(struct filelist *l, sbx_git *g, git_odb *odb, const git_tre
 		else
 			sbx_diag_add(diags, path, 0, 0, "file is %zu bytes; the limit is %zu bytes",
 				     size, g->max_blob);
+		r = strlist_add(refused, path);
 		goto done;
 	}
 	if (git_blob_lookup(&blob, g->repo, id) < 0) {
@@ -1187,8 +1357,8 @@ done:
 }
 
 /* The *.yaml files directly in `folder` of the tree (one level). */
-static int read_folder(struct filelist *l, sbx_git *g, git_odb *odb, const git_tree *root,
-		       const char *folder, sbx_diags *diags)
+static int read_folder(struct filelist *l, struct strlist *refused, sbx_git *g, git_odb *odb,
+		       const git_tree *root, const char *folder, sbx_diags *diags)
 {
 	git_tree_entry *te = NULL;
 	git_tree *tree = NULL;
@@ -1237,6 +1407,8 @@ static int read_folder(struct filelist *l, sbx_git *g, git_odb *odb, const git_t
 		}
 		if (mode == GIT_FILEMODE_COMMIT) {
 			sbx_diag_add(diags, path.ptr, 0, 0, "submodules are not allowed");
+			if (yaml || yml)
+				r = strlist_add(refused, path.ptr);
 			continue;
 		}
 		if (!yaml && !yml)
@@ -1244,16 +1416,21 @@ static int read_folder(struct filelist *l, sbx_git *g, git_odb *odb, const git_t
 		if (mode == GIT_FILEMODE_LINK) {
 			sbx_diag_add(diags, path.ptr, 0, 0, "symbolic links are not allowed; commit "
 				     "the file itself");
+			r = strlist_add(refused, path.ptr);
 			continue;
 		}
-		if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE)
+		if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) {
+			sbx_diag_add(diags, path.ptr, 0, 0, "must be a file");
+			r = strlist_add(refused, path.ptr);
 			continue;
+		}
 		if (yml) {
 			sbx_diag_add(diags, path.ptr, 0, 0, "files must end in .yaml; rename it to "
 				     "'%.*s.yaml'", (int)(strlen(name) - 4), name);
+			r = strlist_add(refused, path.ptr);
 			continue;
 		}
-		r = read_blob(l, g, odb, ent, path.ptr, diags);
+		r = read_blob(l, refused, g, odb, ent, path.ptr, diags);
 	}
 done:
 	sbx_buf_dispose(&path);
@@ -1280,6 +1457,7 @@ static char *first_line(const char *msg)
 int sbx_git_read(sbx_git_files *out, sbx_git *g, const char *oid, sbx_diags *diags)
 {
 	struct filelist templates = { 0 }, sandboxes = { 0 };
+	struct strlist refused = { 0 };
 	sbx_git_files f = { 0 };
 	git_commit *commit = NULL;
 	git_tree *tree = NULL;
@@ -1294,8 +1472,8 @@ int sbx_git_read(sbx_git_files *out, sbx_git *g, const char *oid, sbx_diags *dia
 				  git_error_last() ? git_error_last()->message : "unknown error");
 		goto done;
 	}
-	if ((r = read_folder(&templates, g, odb, tree, "templates", diags)) < 0 ||
-	    (r = read_folder(&sandboxes, g, odb, tree, "sandboxes", diags)) < 0)
+	if ((r = read_folder(&templates, NULL, g, odb, tree, "templates", diags)) < 0 ||
+	    (r = read_folder(&sandboxes, &refused, g, odb, tree, "sandboxes", diags)) < 0)
 		goto done;
 	if (templates.count > 1)
 		qsort(templates.items, templates.count, sizeof(*templates.items), cmp_file);
@@ -1326,14 +1504,18 @@ int sbx_git_read(sbx_git_files *out, sbx_git *g, const char *oid, sbx_diags *dia
 	f.ntemplates = templates.count;
 	f.sandboxes = sandboxes.items;
 	f.nsandboxes = sandboxes.count;
+	f.refused = refused.items;
+	f.nrefused = refused.count;
 	templates.items = sandboxes.items = NULL;
 	templates.count = sandboxes.count = 0;
+	memset(&refused, 0, sizeof(refused));
 	*out = f;
 	memset(&f, 0, sizeof(f));
 done:
 	sbx_git_files_dispose(&f);
 	filelist_dispose(&templates);
 	filelist_dispose(&sandboxes);
+	strlist_dispose(&refused);
 	git_odb_free(odb);
 	git_tree_free(tree);
 	git_commit_free(commit);
@@ -1354,6 +1536,9 @@ void sbx_git_files_dispose(sbx_git_files *f)
 		file_dispose(&f->sandboxes[i]);
 	free(f->templates);
 	free(f->sandboxes);
+	for (size_t i = 0; i < f->nrefused; i++)
+		free(f->refused[i]);
+	free(f->refused);
 	free(f->subject);
 	memset(f, 0, sizeof(*f));
 }
@@ -1469,6 +1654,11 @@ void sbx_git_changes_dispose(sbx_git_changes *c)
 		free(c->names[i]);
 	free(c->names);
 	memset(c, 0, sizeof(*c));
+}
+
+const char *sbx_git_url(const sbx_git *g)
+{
+	return g ? g->shown : "";
 }
 
 void sbx_git_stats(const sbx_git *g, unsigned long *head_checks, unsigned long *fetches)

@@ -55,6 +55,45 @@ int sbx_git_remote_head(sbx_git *g, char oid[SBX_GIT_OID_HEX]);
  * usable. */
 int sbx_git_fetch(sbx_git *g, char oid[SBX_GIT_OID_HEX]);
 
+/* The same two operations without blocking, for a caller with a loop of
+ * its own: the work runs in a child process bounded by opts.timeout_s (0:
+ * no bound). Start one, poll sbx_git_job_fd() for POLLIN with a timeout
+ * of at most sbx_git_job_wait_ms(), and call sbx_git_job_done() when it is
+ * readable or the wait ran out; once that returns true,
+ * sbx_git_job_result() gives what the blocking call would have. While a
+ * job runs, the handle must not be used otherwise. */
+typedef struct sbx_git_job sbx_git_job;
+
+/* Start a ref check (fetch false) or a fetch. Returns 0 and *out (caller
+ * must sbx_git_job_free), or SBX_EIO / SBX_ENOMEM. */
+int sbx_git_job_start(sbx_git_job **out, sbx_git *g, bool fetch);
+
+/* The descriptor to poll for POLLIN, or -1 once the job is done. */
+int sbx_git_job_fd(const sbx_git_job *j);
+
+/* Milliseconds until the job's deadline (0 when past or done; -1: none). */
+long sbx_git_job_wait_ms(const sbx_git_job *j);
+
+/* Take what the child sent; past the deadline, kill it. Never blocks.
+ * Returns whether the job has finished. */
+bool sbx_git_job_done(sbx_git_job *j);
+
+/* A finished job's outcome, as sbx_git_remote_head / sbx_git_fetch return
+ * it (the reason in sbx_error_last()); the commit id in oid on success. */
+int sbx_git_job_result(const sbx_git_job *j, char oid[SBX_GIT_OID_HEX]);
+
+/* Free a job, killing its child if it still runs. NULL-safe. */
+void sbx_git_job_free(sbx_git_job *j);
+
+/* The remote's url as messages show it: without a password. Borrowed
+ * from g. */
+const char *sbx_git_url(const sbx_git *g);
+
+/* Append url to out as messages may show it: "user:secret@" becomes
+ * "user@"; a string that is not a url we take and holds an '@' is not
+ * shown at all. Returns 0 or SBX_ENOMEM. */
+int sbx_git_redact_url(sbx_buf *out, const char *url);
+
 /* The files of one revision, read from its tree. */
 typedef struct sbx_git_files {
 	sbx_file *policy;             /* templates/policy.yaml, or NULL when absent */
@@ -62,6 +101,11 @@ typedef struct sbx_git_files {
 	size_t ntemplates;
 	sbx_file *sandboxes;          /* sandboxes/ *.yaml, sorted */
 	size_t nsandboxes;
+	char **refused;               /* sandboxes/ entries named *.yaml or *.yml that were
+				       * refused (symlink, submodule, oversized, *.yml), with
+				       * a located error in diags: a sandbox file is there,
+				       * but unusable */
+	size_t nrefused;
 	char commit[SBX_GIT_OID_HEX];
 	char *subject;                /* first line of the commit message */
 	long long commit_time;        /* committer time, seconds since the epoch */
@@ -70,7 +114,7 @@ typedef struct sbx_git_files {
 /* Read templates/ and sandboxes/ of commit `oid` (hex) from the mirror.
  * Symbolic links, submodules, non-.yaml files (*.yml is reported) and blobs
  * over max_blob are refused per file with a located error in diags (the
- * rest is still read). Paths are relative to the repository root. Returns
+ * rest is still read); refused sandbox entries are listed in out->refused. Paths are relative to the repository root. Returns
  * 0 and fills *out (caller must sbx_git_files_dispose), or a negative
  * SBX_E* when the revision cannot be read at all. */
 int sbx_git_read(sbx_git_files *out, sbx_git *g, const char *oid, sbx_diags *diags);

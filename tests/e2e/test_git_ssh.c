@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -515,6 +516,89 @@ static void test_git_ssh__stuck_server_times_out(void **state)
 	sbx_git_free(g);
 }
 
+/*
+ * The non-blocking form: a job against a tarpit (a socket on loopback that
+ * accepts connections, in the kernel's backlog, and never says a word)
+ * leaves the caller's loop free: each poll returns on the caller's own
+ * timeout, done() says "not yet" at once, and the deadline ends it with the
+ * bound's error. A job against the real server gives the head.
+ */
+static void test_git_ssh__job_never_blocks(void **state)
+{
+	struct env *e = *state;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	char kh[PATH_LEN], hp[64], oid[SBX_GIT_OID_HEX], url[PATH_LEN], mirror[PATH_LEN];
+	sbx_git_options o = SBX_GIT_OPTIONS_INIT;
+	sbx_git_job *j = NULL;
+	sbx_git *g = NULL;
+	int tarpit = socket(AF_INET, SOCK_STREAM, 0), turns = 0;
+	struct timespec t0, t1;
+	long slowest = 0;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(tarpit >= 0);
+	assert_int_equal(bind(tarpit, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(tarpit, 8), 0);
+	assert_int_equal(getsockname(tarpit, (struct sockaddr *)&sa, &len), 0);
+	fmt(hp, sizeof(hp), "[127.0.0.1]:%d", ntohs(sa.sin_port));
+	known_hosts(e, "kh-tarpit", hp, "host_key", kh, sizeof(kh));
+	fmt(url, sizeof(url), "ssh://%s@127.0.0.1:%d/nowhere.git", e->user, ntohs(sa.sin_port));
+	fmt(mirror, sizeof(mirror), "%s/mirror-tarpit", e->root);
+	o.url = url;
+	o.mirror_dir = mirror;
+	o.known_hosts = kh;
+	o.ssh_key = e->key;
+	o.timeout_s = 2;
+	if (sbx_git_open(&g, &o) != 0)
+		fail_msg("sbx_git_open: %s", sbx_error_last());
+	assert_int_equal(sbx_git_job_start(&j, g, false), 0);
+	assert_true(sbx_git_job_fd(j) >= 0);
+	assert_true(sbx_git_job_wait_ms(j) > 1000);
+	while (turns < 200) {
+		struct pollfd pfd = { sbx_git_job_fd(j), POLLIN, 0 };
+		bool done;
+		long ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		poll(&pfd, 1, 50);
+		done = sbx_git_job_done(j);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (ms > slowest)
+			slowest = ms;
+		turns++;
+		if (done)
+			break;
+	}
+	/* about 40 turns of 50 ms; each turn is the caller's own wait */
+	assert_true(turns > 20 && turns < 200);
+	assert_true(slowest < 1000);
+	assert_int_equal(sbx_git_job_fd(j), -1);
+	assert_int_equal(sbx_git_job_result(j, oid), SBX_ETIMEOUT);
+	assert_non_null(strstr(sbx_error_last(), "got no answer within 2 s"));
+	sbx_git_job_free(j);
+	sbx_git_free(g);
+	close(tarpit);
+
+	known_hosts(e, "kh-job", hostport(e, hp, sizeof(hp)), "host_key", kh, sizeof(kh));
+	g = open_ssh_bounded(e, kh, e->key, 30);
+	assert_int_equal(sbx_git_job_start(&j, g, false), 0);
+	while (!sbx_git_job_done(j)) {
+		struct pollfd pfd = { sbx_git_job_fd(j), POLLIN, 0 };
+
+		poll(&pfd, 1, 100);
+	}
+	if (sbx_git_job_result(j, oid) != 0)
+		fail_msg("job: %s", sbx_error_last());
+	assert_string_equal(oid, e->head);
+	sbx_git_job_free(j);
+	/* freeing a job that still runs kills its child */
+	assert_int_equal(sbx_git_job_start(&j, g, true), 0);
+	sbx_git_job_free(j);
+	sbx_git_free(g);
+}
+
 int main(void)
 {
 	if (access(SSHD, X_OK) != 0) {
@@ -531,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_git_ssh__no_agent),
 		cmocka_unit_test(test_git_ssh__bounded_fetch),
 		cmocka_unit_test(test_git_ssh__stuck_server_times_out),
+		cmocka_unit_test(test_git_ssh__job_never_blocks),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

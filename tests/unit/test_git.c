@@ -430,6 +430,13 @@ static void test_git__refusals(void **state)
 	assert_string_equal(f.sandboxes[2].path, "sandboxes/edge.yaml");
 	assert_int_equal(f.sandboxes[2].len, 256 * 1024);
 	assert_string_equal(f.sandboxes[3].path, "sandboxes/run.yaml");
+	/* Each refused sandbox entry is named, so a refused file is not taken
+	 * for a removed one; a submodule not named like a file is not. */
+	assert_int_equal(f.nrefused, 4);
+	assert_string_equal(f.refused[0], "sandboxes/big.yaml");
+	assert_string_equal(f.refused[1], "sandboxes/frank.yml");
+	assert_string_equal(f.refused[2], "sandboxes/link.yaml");
+	assert_string_equal(f.refused[3], "sandboxes/sub.yaml");
 	sbx_git_files_dispose(&f);
 	sbx_git_free(g);
 	sbx_diags_dispose(&d);
@@ -455,6 +462,8 @@ static void test_git__max_blob_option(void **state)
 	assert_int_equal(f.nsandboxes, 1);
 	assert_string_equal(f.sandboxes[0].path, "sandboxes/bob.yaml");
 	assert_true(has_diag(&d, "sandboxes/alice.yaml", "file is 12 bytes; the limit is 10 bytes"));
+	assert_int_equal(f.nrefused, 1);
+	assert_string_equal(f.refused[0], "sandboxes/alice.yaml");
 	sbx_git_files_dispose(&f);
 	sbx_git_free(g);
 	sbx_diags_dispose(&d);
@@ -639,6 +648,31 @@ static void test_git__url_change_and_secrets(void **state)
 	sbx_git_free(g);
 }
 
+/* A url as messages, logs, status and metrics may show it: never with a
+ * password. */
+static void test_git__redact_url(void **state)
+{
+	static const char *const rows[][2] = {
+		{ "https://bot:canary-token@git.example.com/r.git", "https://bot@git.example.com/r.git" },
+		{ "https://git.example.com/r.git", "https://git.example.com/r.git" },
+		{ "ssh://git@host:2222/r.git", "ssh://git@host:2222/r.git" },
+		{ "ssh://git:pw@host/r.git", "ssh://git@host/r.git" },
+		{ "file:///srv/r.git", "file:///srv/r.git" },
+		{ "git@host:r.git", "git@host:r.git" },
+		{ "ftp://u:canary@host/r", "(a url that is not valid, hidden)" },
+		{ "https://u:canary@", "(a url that is not valid, hidden)" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		sbx_buf b = SBX_BUF_INIT;
+
+		assert_int_equal(sbx_git_redact_url(&b, rows[i][0]), 0);
+		assert_string_equal(sbx_buf_cstr(&b), rows[i][1]);
+		sbx_buf_dispose(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -653,6 +687,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_git__missing_branch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git__bad_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git__url_change_and_secrets, setup, teardown),
+		cmocka_unit_test(test_git__redact_url),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
