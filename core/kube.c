@@ -16,6 +16,7 @@
 #include "sbx_version.h"
 
 #define WATCH_TIMEOUT_S 290
+#define WATCH_QUICK_MS 5000      /* a stream shorter than this that delivered nothing is idle */
 #define MAX_COUNTERS 64
 #define MAX_IN_FLIGHT 90
 
@@ -84,6 +85,9 @@ struct sbx_kube_watch {
 	sbx_buf line;             /* partial watch line */
 	cJSON *events;            /* complete events waiting to be dispatched */
 	int restart;              /* stream asked for: 1 resume, 2 relist */
+	long long stream_started; /* ms: when the current stream was started */
+	unsigned stream_events;   /* objects it delivered */
+	int idle_restarts;        /* streams in a row that ended soon with nothing */
 };
 
 static long long now_ms(void)
@@ -1149,6 +1153,8 @@ static void watch_begin_stream(sbx_kube_watch *w)
 	r->watch = w;
 	sbx_buf_clear(&w->line);
 	w->restart = 0;
+	w->stream_started = now_ms();
+	w->stream_events = 0;
 	w->stream = r;
 	r->next = w->k->pending;
 	w->k->pending = r;
@@ -1259,9 +1265,26 @@ static void watch_event(sbx_kube_watch *w, const cJSON *ev)
 			w->h.remove(obj, w->payload);
 	}
 	w->k->delivered++;
+	w->stream_events++;
 	if (rv)
 		set_str(&w->rv, rv);
 	w->failures = 0;
+}
+
+/* When to start again after the stream ended: at once after a stream that
+ * delivered something or lasted, with a growing delay after streams that
+ * end at once with nothing (an ERROR event, a line that does not parse, a
+ * server that closes every stream), so a broken server is not hammered. */
+static void watch_again(sbx_kube_watch *w, enum wstate state)
+{
+	long long now = now_ms();
+
+	if (!w->stream_events && now - w->stream_started < WATCH_QUICK_MS)
+		w->idle_restarts++;
+	else
+		w->idle_restarts = 0;
+	w->state = state;
+	w->wake = now + (w->idle_restarts ? backoff(w->k, w->idle_restarts) : 0);
 }
 
 static void dispatch_watches(sbx_kube *k)
@@ -1285,8 +1308,7 @@ static void dispatch_watches(sbx_kube *k)
 			while (w->events && w->events->child)
 				cJSON_Delete(cJSON_DetachItemViaPointer(w->events, w->events->child));
 			w->relists++;
-			w->state = W_WAIT_LIST;
-			w->wake = now_ms();
+			watch_again(w, W_WAIT_LIST);
 		}
 	}
 }
@@ -1305,12 +1327,10 @@ static void watch_stream_ended(sbx_kube_watch *w, CURLcode cc, long status, sbx_
 		cJSON_Delete(cJSON_DetachItemViaPointer(w->events, w->events->child));
 	if (w->restart == 2 || status == 410 || resp->err == SBX_EGONE) {
 		w->relists++;
-		w->state = W_WAIT_LIST;
-		w->wake = now_ms();
+		watch_again(w, W_WAIT_LIST);
 	} else if (cc == CURLE_OK && status == 200) {
 		/* the server closed the stream (timeout): resume where we are */
-		w->state = W_WAIT_WATCH;
-		w->wake = now_ms();
+		watch_again(w, W_WAIT_WATCH);
 	} else {
 		/* apiserver away or refusing: resume from the same version later */
 		watch_schedule(w, W_WAIT_WATCH);

@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # FAKE API server for fault injection only: it answers with the failures a
 # real kube-apiserver will not produce on demand (429 storms with
-# Retry-After, 503s, 500s, truncated watch streams). HTTPS on 127.0.0.1.
+# Retry-After, 503s, 500s, truncated watch streams, watch streams that end
+# at once: with an ERROR event, a line that is not JSON, or nothing).
+# HTTPS on 127.0.0.1.
 # Usage: fake-apiserver.py CERT KEY PORTFILE   (writes the chosen port)
 import json
 import os
+import urllib.parse
 import ssl
 import sys
 import threading
@@ -42,9 +45,38 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def send_raw(self, code, data):
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def watch_fault(self, query):
+        # /api/v1/configmaps with labelSelector=fault=KIND: an empty list,
+        # then every watch stream ends at once in the way KIND says
+        q = urllib.parse.parse_qs(query)
+        fault = q.get("labelSelector", ["fault=none"])[0].split("=", 1)[-1]
+        if "watch" not in q:
+            hit("/list/" + fault)
+            self.send_json(200, {"kind": "ConfigMapList", "apiVersion": "v1",
+                                 "metadata": {"resourceVersion": "1"}, "items": []})
+            return
+        hit("/watch/" + fault)
+        if fault == "error":
+            event = {"type": "ERROR", "object": status(410, "Expired", "too old resource version")}
+            self.send_raw(200, json.dumps(event).encode() + b"\n")
+        elif fault == "garbage":
+            self.send_raw(200, b"this is not json\n")
+        else:
+            self.send_raw(200, b"")
+
     def do_GET(self):
-        path = self.path.split("?")[0]
+        path, _, query = self.path.partition("?")
         parts = path.strip("/").split("/")
+        if path == "/api/v1/configmaps":
+            self.watch_fault(query)
+            return
         n = hit(path)
         if parts[0] == "count":            # /count/KEY: how often KEY was hit
             self.send_json(200, {"count": counts.get("/" + "/".join(parts[1:]), 0)})

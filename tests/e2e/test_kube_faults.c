@@ -212,6 +212,63 @@ static void test_kube_faults__body_over_limit_refused(void **state)
 	cJSON_Delete(o.resp.body);
 }
 
+static void count_upsert(const cJSON *obj, void *payload)
+{
+	(void)obj;
+	(void)payload;
+}
+
+/* How often the fake server saw KEY. */
+static int hits(const char *key)
+{
+	sbx_buf path = SBX_BUF_INIT;
+	struct outcome o;
+	int n;
+
+	sbx_buf_printf(&path, "/count/%s", key);
+	o = get(path.ptr);
+	assert_int_equal(o.resp.err, 0);
+	n = (int)cJSON_GetObjectItem(o.resp.body, "count")->valuedouble;
+	cJSON_Delete(o.resp.body);
+	sbx_buf_dispose(&path);
+	return n;
+}
+
+/* Watch streams that end at once with nothing usable (an ERROR event, a
+ * line that is not JSON, an empty body) are started again with a growing
+ * delay, not in a hot loop: over three seconds a few streams, not
+ * thousands. The first restart still comes at once. */
+static void test_kube_faults__watch_restarts_back_off(void **state)
+{
+	static const char *const faults[] = { "error", "garbage", "empty" };
+	sbx_kube_watch_handlers h = { NULL, NULL, count_upsert, NULL };
+	const sbx_kind *cm = sbx_kind_find("v1", "ConfigMap");
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+		sbx_buf sel = SBX_BUF_INIT, key = SBX_BUF_INIT;
+		sbx_kube_watch *w = NULL;
+		struct timespec t0, t1;
+		int streams;
+
+		sbx_buf_printf(&sel, "fault=%s", faults[i]);
+		assert_int_equal(sbx_kube_watch_start(&w, kube, cm, NULL, sel.ptr, &h, NULL), 0);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do {
+			sbx_kube_run(kube, 50);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+		} while ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 3000);
+		sbx_kube_watch_stop(w);
+		sbx_buf_printf(&key, "watch/%s", faults[i]);
+		streams = hits(key.ptr);
+		/* base delay 20 ms, doubling: about 8 restarts fit in 3 s */
+		if (streams < 3 || streams > 15)
+			fail_msg("%s: %d watch streams in 3 s", faults[i], streams);
+		sbx_buf_dispose(&sel);
+		sbx_buf_dispose(&key);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_kube_faults__field_causes_in_message),
 		cmocka_unit_test(test_kube_faults__redirect_not_followed),
 		cmocka_unit_test(test_kube_faults__body_over_limit_refused),
+		cmocka_unit_test(test_kube_faults__watch_restarts_back_off),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
