@@ -31,8 +31,6 @@
 #define TEXT_TYPE "text/plain; charset=utf-8"
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define MAX_REASON 1024        /* bytes of a /healthz or /readyz reason */
-#define MAX_CONNECTIONS 64
-#define CONNECTION_TIMEOUT 30  /* seconds a client may stay idle */
 #define FD_OVERFLOW_WAIT_MS 100
 
 struct http_server {
@@ -356,8 +354,9 @@ int http_server_start(http_server **out, const char *addr, unsigned port, const 
 	s->starting = true;
 	s->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
+				     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_PER_CLIENT,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				     MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
 				     MHD_OPTION_END);

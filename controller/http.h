@@ -15,6 +15,9 @@
 #include "buf.h"
 
 #define HTTP_MAX_WEBHOOK_BODY (1024 * 1024)
+#define HTTP_MAX_CONNECTIONS 64      /* in all */
+#define HTTP_MAX_PER_CLIENT 8        /* from one address, so one client cannot take them all */
+#define HTTP_IDLE_TIMEOUT_S 10       /* a connection quiet this long (a slow header) is closed */
 
 typedef struct http_server http_server;
 

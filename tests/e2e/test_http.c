@@ -5,6 +5,9 @@
  * while libcurl's multi interface sends real requests: every route, the
  * webhook's signature check, body cap and missing secret.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -561,6 +566,96 @@ static void test_http__not_found_and_methods(void **state)
 	sbx_buf_dispose(&r.body);
 }
 
+/* Connect a plain TCP socket to the server from 127.0.0.1 (not waiting). */
+static int idle_connection(http_server *s)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)http_server_port(s));
+	connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	return fd;
+}
+
+/* Serve for about `ms` milliseconds. */
+static void serve_for(http_server *s, long ms)
+{
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (elapsed_ms(&start) < ms) {
+		struct pollfd fds[MAX_FDS];
+		long timeout = 50;
+		size_t n = http_server_fds(s, fds, MAX_FDS, &timeout);
+
+		poll(fds, n, (int)(timeout < 50 ? timeout : 50));
+		http_server_run(s);
+	}
+}
+
+/* 200 idle connections from one address take at most a few of the
+ * server's slots: /readyz from another address is answered at once. */
+static void test_http__one_client_cannot_starve_others(void **state)
+{
+	int fds[200];
+	struct timespec start;
+	response r;
+	CURL *e;
+	char url[128];
+
+	(void)state;
+	for (size_t i = 0; i < 200; i++)
+		fds[i] = idle_connection(server);
+	serve_for(server, 500);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	memset(&r, 0, sizeof(r));
+	sbx_buf_init(&r.body, 4096);
+	e = curl_easy_init();
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/readyz", http_server_port(server));
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(e, CURLOPT_INTERFACE, "host!127.0.0.2");
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &r.body);
+	r.result = drive(server, e);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r.status);
+	curl_easy_cleanup(e);
+	assert_int_equal(r.result, CURLE_OK);
+	assert_int_equal(r.status, 503);
+	assert_true(elapsed_ms(&start) < 2000);
+	sbx_buf_dispose(&r.body);
+	for (size_t i = 0; i < 200; i++)
+		close(fds[i]);
+	serve_for(server, 200);
+}
+
+/* A client that starts a request and goes quiet is closed after the
+ * server's idle timeout (HTTP_IDLE_TIMEOUT_S), not kept for ever. */
+static void test_http__slow_header_is_closed(void **state)
+{
+	static const char partial[] = "GET /readyz HTTP/1.1\r\nHost: x";
+	int fd = idle_connection(server);
+	struct timespec start;
+	char buf[64];
+	ssize_t n = -1;
+
+	(void)state;
+	serve_for(server, 100);
+	assert_int_equal(write(fd, partial, sizeof(partial) - 1), (ssize_t)sizeof(partial) - 1);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (elapsed_ms(&start) < (HTTP_IDLE_TIMEOUT_S + 5) * 1000L) {
+		serve_for(server, 100);
+		n = read(fd, buf, sizeof(buf));
+		if (n == 0 || (n < 0 && errno != EAGAIN))
+			break;
+	}
+	assert_true(n == 0 || (n < 0 && errno != EAGAIN));
+	assert_true(elapsed_ms(&start) >= (HTTP_IDLE_TIMEOUT_S - 1) * 1000L);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -577,6 +672,8 @@ int main(void)
 		cmocka_unit_test_setup(test_http__webhook_not_json, reset_seen),
 		cmocka_unit_test_setup(test_http__webhook_no_secret, reset_seen),
 		cmocka_unit_test_setup(test_http__not_found_and_methods, reset_seen),
+		cmocka_unit_test_setup(test_http__one_client_cannot_starve_others, reset_seen),
+		cmocka_unit_test_setup(test_http__slow_header_is_closed, reset_seen),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
