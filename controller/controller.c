@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The controller's loop and its source stage: poll the branch (one ref
- * check), fetch on change or webhook, read and validate the revision,
- * decide which sandboxes to enqueue and whether deleting is safe, and hand
- * queued sandboxes to reconcile. HTTP, watches and requests all advance
- * from the same poll.
+ * The controller's loop: leader election, the source (a git job in a
+ * child process), the stored revision in force, the work queue handing
+ * sandboxes to reconcile, HTTP, watches and requests, all advanced from
+ * one poll that never blocks on any of them. Also the HTTP handlers and
+ * the process's lifecycle.
  */
 #include <errno.h>
 #include <poll.h>
@@ -18,12 +18,27 @@
 #include "error.h"
 #include "log.h"
 
+#define ONCE_DUE_MS 1000   /* --once waits for work due within this long */
+
 bool controller_owns(const controller *c, const cJSON *obj)
 {
-	const char *id = sbx_diff_tracking_id(obj);
-	size_t n = strlen(c->o.instance);
+	return sbx_diff_owned(obj, c->o.instance);
+}
 
-	return id && strncmp(id, c->o.instance, n) == 0 && id[n] == ':';
+bool controller_may_write(const controller *c)
+{
+	return c->leader && (!c->o.leader_elect || controller_now_ms() < c->lease_valid_until);
+}
+
+const cJSON *controller_sandbox(const controller *c, const char *name)
+{
+	sbx_buf key = SBX_BUF_INIT;
+	const cJSON *o;
+
+	sbx_buf_printf(&key, "sandbox.dev/Sandbox//%s", name);
+	o = cache_get(c->cache, sbx_buf_cstr(&key));
+	sbx_buf_dispose(&key);
+	return o;
 }
 
 long long controller_now_ms(void)
@@ -51,187 +66,16 @@ void controller_timestamp(char out[32], long long wall_ms)
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* ---- source ---------------------------------------------------------- */
-
-struct names {
-	char **v;
-	size_t n, cap;
-};
-
-static void names_add(struct names *s, const char *name)
+long long controller_parse_time(const char *s)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i], name))
-			return;
-	if (s->n == s->cap) {
-		char **p = realloc(s->v, (s->cap = s->cap ? s->cap * 2 : 32) * sizeof(*p));
+	struct tm tm = { 0 };
+	const char *rest = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
 
-		if (!p)
-			return;
-		s->v = p;
-	}
-	s->v[s->n++] = strdup(name);
-}
-
-static void names_free(struct names *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-}
-
-/* Every sandbox the cluster has a Sandbox object for. */
-static void known_sandboxes(controller *c, struct names *out);
-
-static void set_reason(char **dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void set_reason(char **dst, const char *fmt, ...)
-{
-	sbx_buf b = SBX_BUF_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	sbx_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	free(*dst);
-	*dst = sbx_buf_take(&b, NULL);
-}
-
-/* Take revision `oid` into force: read, validate, decide safety, enqueue
- * what changed. */
-static void take_revision(controller *c, const char *oid)
-{
-	sbx_git_files files;
-	sbx_git_changes ch = { 0 };
-	sbx_diags d = SBX_DIAGS_INIT;
-	sbx_repo *repo = NULL;
-	sbx_repo_files rf;
-	struct names known = { 0 };
-	size_t removed = 0, total;
-	long long now = controller_now_ms();
-	bool first = !c->revision[0];
-
-	memset(&files, 0, sizeof(files));
-	if (sbx_git_read(&files, c->git, oid, &d) < 0) {
-		log_error(NULL, "cannot read revision %.12s: %s", oid, sbx_error_last());
-		sbx_diags_dispose(&d);
-		return;
-	}
-	rf.policy = files.policy;
-	rf.templates = files.templates;
-	rf.ntemplates = files.ntemplates;
-	rf.sandboxes = files.sandboxes;
-	rf.nsandboxes = files.nsandboxes;
-	if (sbx_repo_load(&repo, &rf, NULL, &d) == SBX_ENOMEM) {
-		log_error(NULL, "out of memory reading revision %.12s", oid);
-		sbx_diags_dispose(&d);
-		sbx_git_files_dispose(&files);
-		return;
-	}
-	if (!first)
-		sbx_git_diff(&ch, c->git, c->revision, oid);
-
-	/* safety: deleting is refused for an empty tree, an invalid policy or
-	 * templates, or more removals than maxPrunePercent allows */
-	known_sandboxes(c, &known);
-	map_free(c->removed, NULL);
-	c->removed = map_new();
-	for (size_t i = 0; i < known.n; i++) {
-		sbx_buf p = SBX_BUF_INIT;
-		bool present = false;
-
-		sbx_buf_printf(&p, "sandboxes/%s.yaml", known.v[i]);
-		for (size_t j = 0; j < files.nsandboxes && !present; j++)
-			present = !strcmp(files.sandboxes[j].path, sbx_buf_cstr(&p));
-		if (!present) {
-			map_put(c->removed, known.v[i], "", NULL);
-			removed++;
-		}
-		sbx_buf_dispose(&p);
-	}
-	total = known.n;
-	c->prune_blocked = false;
-	if (!repo->policy || !repo->templates) {
-		c->prune_blocked = true;
-		set_reason(&c->prune_reason, "revision %.12s has an invalid %s (%s); nothing is changed "
-			   "or deleted until a valid revision arrives", oid,
-			   !repo->policy ? "templates/policy.yaml" : "template",
-			   d.count ? d.items[0].message : "see the controller log");
-	} else if (files.nsandboxes == 0 && total > 0) {
-		c->prune_blocked = true;
-		set_reason(&c->prune_reason, "revision %.12s has no sandbox files at all; deleting all %zu "
-			   "sandboxes is refused", oid, total);
-	} else if (total && removed * 100 > (size_t)repo->policy->max_prune_percent * total) {
-		c->prune_blocked = true;
-		set_reason(&c->prune_reason, "revision %.12s removes %zu of %zu sandboxes, more than "
-			   "deletion.maxPrunePercent (%d%%); nothing is deleted until a revision removes "
-			   "fewer", oid, removed, total, repo->policy->max_prune_percent);
-	}
-	if (c->prune_blocked)
-		log_warn(NULL, "%s", c->prune_reason);
-
-	sbx_repo_free(c->repo);
-	sbx_git_files_dispose(&c->files);
-	sbx_diags_dispose(&c->repo_diags);
-	c->repo = repo;
-	c->files = files;
-	c->repo_diags = d;
-	snprintf(c->revision, sizeof(c->revision), "%s", oid);
-	c->revision_seen = controller_wall_ms();
-	metric_reset(c->mt.revision);
-	metric_set(c->mt.revision, (const char *const[]){ c->revision }, 1);
-	log_info(NULL, "revision %.12s \"%s\": %zu sandbox files, %zu valid, %zu problems%s",
-		 oid, files.subject ? files.subject : "", files.nsandboxes, repo->nspecs, d.count,
-		 first ? " (first sync)" : "");
-
-	/* enqueue: everything on the first revision or a template change; else
-	 * what the diff names, plus removals */
-	if (first || ch.all || c->prune_blocked) {
-		for (size_t i = 0; i < files.nsandboxes; i++) {
-			const char *base = strrchr(files.sandboxes[i].path, '/');
-			char *name = strndup(base + 1, strlen(base + 1) - 5);
-
-			workqueue_add(c->queue, name, now);
-			free(name);
-		}
-		for (size_t i = 0; i < known.n; i++)
-			workqueue_add(c->queue, known.v[i], now);
-	} else {
-		for (size_t i = 0; i < ch.count; i++)
-			workqueue_add(c->queue, ch.names[i], now);
-	}
-	sbx_git_changes_dispose(&ch);
-	names_free(&known);
-}
-
-static void poll_source(controller *c, long long now)
-{
-	char head[SBX_GIT_OID_HEX], got[SBX_GIT_OID_HEX];
-	long long t0 = controller_now_ms();
-	int r;
-
-	c->next_poll = now + c->o.poll_ms;
-	c->fetch_now = false;
-	r = sbx_git_remote_head(c->git, head);
-	if (r == 0 && !strcmp(head, c->revision))
-		goto ok; /* unchanged: one ref check, nothing else */
-	if (r == 0)
-		r = sbx_git_fetch(c->git, got);
-	metric_observe(c->mt.git_fetch_seconds, NULL, (double)(controller_now_ms() - t0) / 1000.0);
-	if (r < 0) {
-		metric_inc(c->mt.git_errors, NULL, 1);
-		if (!c->source_error || strcmp(c->source_error, sbx_error_last()))
-			log_error(NULL, "fetching %s failed (keeping revision %.12s): %s", c->o.repo_url,
-				  c->revision[0] ? c->revision : "none", sbx_error_last());
-		set_reason(&c->source_error, "%s", sbx_error_last());
-		return;
-	}
-	if (strcmp(got, c->revision))
-		take_revision(c, got);
-ok:
-	free(c->source_error);
-	c->source_error = NULL;
-	metric_set(c->mt.git_last_success, NULL, (double)controller_wall_ms() / 1000.0);
+	if (!rest)
+		return 0;
+	if (*rest == '.')   /* fractions of a second are not needed here */
+		rest += 1 + strspn(rest + 1, "0123456789");
+	return *rest == 'Z' ? (long long)timegm(&tm) * 1000 : 0;
 }
 
 /* ---- cache events ---------------------------------------------------- */
@@ -245,29 +89,6 @@ static void on_change(const char *sandbox, const char *key, bool removed, void *
 	/* level-based: whatever changed, look at the whole sandbox again */
 	if (c->synced_once)
 		workqueue_add(c->queue, sandbox, controller_now_ms());
-}
-
-struct known {
-	controller *c;
-	struct names *out;
-};
-
-static void add_known(const char *key, const cJSON *obj, void *payload)
-{
-	struct known *k = payload;
-	const cJSON *n = cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "name");
-
-	(void)key;
-	if (cJSON_IsString(n) && controller_owns(k->c, obj))
-		names_add(k->out, n->valuestring);
-}
-
-/* Every sandbox this controller has a Sandbox object for. */
-static void known_sandboxes(controller *c, struct names *out)
-{
-	struct known k = { c, out };
-
-	cache_each_prefix(c->cache, "sandbox.dev/Sandbox//", add_known, &k);
 }
 
 /* ---- http ------------------------------------------------------------ */
@@ -365,7 +186,7 @@ static int read_secret(char **out, size_t *len, const char *path)
 	return *out ? 0 : sbx_error_set(SBX_EIO, "webhook secret file '%s' is too large", path);
 }
 
-static void add_metrics(controller *c)
+void controller_metrics_init(controller *c)
 {
 	static const double seconds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30 };
 	struct controller_metrics *m = &c->mt;
@@ -395,8 +216,11 @@ static void add_metrics(controller *c)
 				"Write requests made by reconciles, by kind of write.",
 				(const char *const[]){ "verb", NULL }, NULL, 0);
 	m->revision = metrics_add(c->m, METRIC_GAUGE, "sandbox_git_revision",
-				  "The git revision in force.", (const char *const[]){ "revision", NULL },
+				  "The newest git revision taken.", (const char *const[]){ "revision", NULL },
 				  NULL, 0);
+	m->prune_blocked = metrics_add(c->m, METRIC_GAUGE, "sandbox_prune_blocked",
+				       "1 while the newest revision's removals are refused (PruneBlocked).",
+				       NULL, NULL, 0);
 }
 
 int controller_init(controller *c, const controller_options *o)
@@ -409,13 +233,15 @@ int controller_init(controller *c, const controller_options *o)
 
 	memset(c, 0, sizeof(*c));
 	c->o = *o;
-	c->removed = map_new();
+	c->file_state = map_new();
+	c->inputs = map_new();
+	c->created_ns = map_new();
 	c->applied = map_new();
 	c->queue = workqueue_new(NULL);
 	c->m = metrics_new();
-	if (!c->removed || !c->applied || !c->queue || !c->m)
+	if (!c->file_state || !c->inputs || !c->created_ns || !c->applied || !c->queue || !c->m)
 		return sbx_error_set(SBX_ENOMEM, "out of memory");
-	add_metrics(c);
+	controller_metrics_init(c);
 	ko.paths = o->kubeconfig;
 	ko.context = o->context;
 	r = o->in_cluster ? sbx_kubeconfig_in_cluster(&c->kcfg, NULL) : sbx_kubeconfig_load(&c->kcfg, &ko);
@@ -499,19 +325,22 @@ int controller_run(controller *c)
 		size_t nfds = 0;
 		long timeout = 1000, q;
 		const char *key;
+		int git_fd;
 
 		now = controller_now_ms();
 		leader_tick(c, now);
-		if (c->fetch_now || now >= c->next_poll)
-			poll_source(c, now);
+		source_tick(c, now);
 		if (!c->synced_once && cache_synced(c->cache) && c->revision[0]) {
 			c->synced_once = true;
 			log_info(NULL, "cache synced: %zu objects", cache_count(c->cache));
 		}
-		while (c->synced_once && c->leader && c->inflight < c->o.workers &&
+		source_state_tick(c, now);
+		while (c->synced_once && controller_may_write(c) && c->inflight < c->o.workers &&
 		       (key = workqueue_get(c->queue, controller_now_ms())))
 			reconcile_start(c, key);
-		if (c->o.once && c->synced_once && !c->inflight && !workqueue_depth(c->queue)) {
+		/* --once: work due later (the end of a grace period) is not waited for */
+		q = workqueue_next_ms(c->queue, controller_now_ms());
+		if (c->o.once && c->synced_once && !c->inflight && (q < 0 || q > ONCE_DUE_MS)) {
 			/* done when every sandbox settled (rollouts finish a moment
 			 * after the apply), or after --settle-timeout */
 			if (!idle_since)
@@ -533,16 +362,21 @@ int controller_run(controller *c)
 		q = c->inflight < c->o.workers ? workqueue_next_ms(c->queue, controller_now_ms()) : -1;
 		if (q >= 0 && q < timeout)
 			timeout = q;
-		if (c->next_poll - now < timeout)
-			timeout = c->next_poll > now ? (long)(c->next_poll - now) : 0;
+		if (c->o.leader_elect && !c->lease_inflight && c->lease_renew_at - now < timeout)
+			timeout = c->lease_renew_at > now ? (long)(c->lease_renew_at - now) : 0;
 		if (c->http)
-			nfds = http_server_fds(c->http, fds, 64, &timeout);
+			nfds = http_server_fds(c->http, fds, 63, &timeout);
+		if ((git_fd = source_fd(c, controller_now_ms(), &timeout)) >= 0) {
+			fds[nfds].fd = git_fd;
+			fds[nfds].events = POLLIN;
+			fds[nfds++].revents = 0;
+		}
 		sbx_kube_run_fds(c->kube, timeout, fds, nfds);
 		if (c->http)
 			http_server_run(c->http);
 	}
 	/* finish what is in flight, then give up the lease */
-	for (int i = 0; i < 300 && c->inflight; i++)
+	for (int i = 0; i < 300 && (c->inflight || source_busy(c)); i++)
 		sbx_kube_run(c->kube, 100);
 	leader_release(c);
 	log_info(NULL, "stopped: API requests GET %lu, PATCH %lu, POST %lu, PUT %lu, DELETE %lu",
@@ -554,6 +388,7 @@ int controller_run(controller *c)
 
 void controller_dispose(controller *c)
 {
+	source_dispose(c);
 	http_server_stop(c->http);
 	cache_free(c->cache);
 	sbx_kube_free(c->kube);
@@ -564,10 +399,8 @@ void controller_dispose(controller *c)
 	sbx_diags_dispose(&c->repo_diags);
 	workqueue_free(c->queue);
 	metrics_free(c->m);
-	map_free(c->removed, NULL);
+	map_free(c->created_ns, free);
 	map_free(c->applied, NULL);
-	free(c->source_error);
-	free(c->prune_reason);
 	if (c->webhook_secret) {
 		explicit_bzero(c->webhook_secret, c->webhook_secret_len);
 		free(c->webhook_secret);

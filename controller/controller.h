@@ -17,6 +17,7 @@
 #include "map.h"
 #include "metrics.h"
 #include "repo.h"
+#include "safety.h"
 #include "workqueue.h"
 
 typedef struct controller_options {
@@ -59,6 +60,16 @@ struct controller_metrics {
 	metric *queue_depth;      /* gauge */
 	metric *writes;           /* counter {verb}: writes made by reconciles */
 	metric *revision;         /* gauge {revision} = 1 */
+	metric *prune_blocked;    /* gauge: 1 while the revision's removals are refused */
+};
+
+/* What one sandbox's status describes: the hash of its inputs (its file,
+ * the policy, the templates) and the revision that last changed them. */
+struct inputs {
+	char hash[17];
+	char revision[SBX_GIT_OID_HEX];
+	long long committed_s;    /* that commit's time; 0: keep the live timeline */
+	long long seen_ms;        /* when the controller first saw it (wall clock) */
 };
 
 struct controller {
@@ -74,22 +85,40 @@ struct controller {
 	char *webhook_secret;
 	size_t webhook_secret_len;
 
-	/* source */
-	char revision[SBX_GIT_OID_HEX];   /* the revision in force ("" before the first) */
+	/* source: one ref check or fetch at a time, in a child process */
+	char revision[SBX_GIT_OID_HEX];   /* the newest revision taken ("" before the first) */
 	sbx_git_files files;
 	sbx_repo *repo;
 	sbx_diags repo_diags;             /* every problem of that revision */
 	long long revision_seen;          /* wall clock ms when it was first seen */
 	char *source_error;               /* last fetch failure, or NULL */
-	bool prune_blocked;               /* deleting is refused for this revision */
-	char *prune_reason;
-	map *removed;                     /* sandboxes whose file is gone (name -> "") */
+	sbx_git_job *job;                 /* the ref check or fetch in flight, or NULL */
+	bool job_fetch;
+	long long job_started;            /* monotonic ms */
 	long long next_poll;              /* monotonic ms */
 	bool fetch_now;                   /* a webhook asked for a fetch */
 
+	/* safety (safety.c decides; this is what it is given and gave) */
+	map *file_state;                  /* sandbox name -> sbx_file_state + 1, every file of
+					   * the revision, refused ones included */
+	map *inputs;                      /* sandbox name -> struct inputs */
+	sbx_safety_fleet fleet;           /* the breaker's answer for the revision */
+	char in_force[SBX_GIT_OID_HEX];   /* the stored revision in force ("" before one is
+					   * known: the live Sandboxes stand for it) */
+	char *in_force_names;             /* its sandbox names, one per line */
+	char *state_version;              /* resourceVersion of the state ConfigMap last read
+					   * or written */
+	char *state_writing;              /* the names being written, or NULL */
+	long long state_retry_at;         /* monotonic ms: retry a failed write */
+	map *created_ns;                  /* sandbox -> uid of a namespace it created whose
+					   * status has not recorded it yet */
+
 	/* leader election */
 	bool leader;
-	long long lease_renew_at;
+	bool lease_inflight;
+	long long lease_sent;             /* monotonic ms: when the renewal in flight began */
+	long long lease_renew_at;         /* monotonic ms */
+	long long lease_valid_until;      /* monotonic ms: stop writing after this */
 
 	/* reconcile */
 	int inflight;
@@ -97,6 +126,9 @@ struct controller {
 	bool synced_once;
 	volatile sig_atomic_t stop;
 };
+
+/* Register the controller's metrics in c->m (done by controller_init). */
+void controller_metrics_init(controller *c);
 
 /* Set up everything (no reconcile yet). Returns 0 or SBX_E* (reported). */
 int controller_init(controller *c, const controller_options *o);
@@ -106,6 +138,51 @@ int controller_init(controller *c, const controller_options *o);
 int controller_run(controller *c);
 
 void controller_dispose(controller *c);
+
+/* Whether this replica may write now: the leader, and its Lease is
+ * still valid by its own clock. Checked before each reconcile, each write
+ * wave and each status write. */
+bool controller_may_write(const controller *c);
+
+/* The Sandbox object of `name` in the cache, or NULL. Borrowed until the
+ * next sbx_kube_run(). */
+const cJSON *controller_sandbox(const controller *c, const char *name);
+
+/* ---- source.c ---- */
+
+/* Advance the ref check or fetch in flight, or start one when a poll or a
+ * webhook is due (only once the cache has synced); take a new revision
+ * in. Never blocks. */
+void source_tick(controller *c, long long now);
+
+/* The descriptor of the git job in flight (-1: none); lowers *timeout_ms
+ * to when the source next needs the loop (the job's deadline, the next
+ * poll, a retry of storing the revision in force). */
+int source_fd(const controller *c, long long now, long *timeout_ms);
+
+/* Decide again when the stored revision in force changed; store the
+ * revision taken when its removals are allowed and this replica leads. */
+void source_state_tick(controller *c, long long now);
+
+/* Whether a write of the stored state is in flight. */
+bool source_busy(const controller *c);
+
+void source_dispose(controller *c);
+
+/* One sandbox as the deleting rules see it, read from the cache. Borrowed
+ * until the next sbx_kube_run(). */
+struct sandbox_view {
+	const cJSON *obj;          /* the live Sandbox, or NULL */
+	const char *ns;            /* its spec.namespace, or NULL */
+	const cJSON *ns_obj;       /* that namespace in the cache, or NULL */
+	sbx_file_state file;       /* its file in the revision taken */
+	sbx_safety_live live;      /* valid when obj is set */
+};
+
+void controller_view(controller *c, const char *name, struct sandbox_view *v);
+
+/* What safety.c says this sandbox may undergo now. */
+sbx_verdict controller_verdict(const controller *c, const struct sandbox_view *v);
 
 /* ---- reconcile.c ---- */
 
@@ -121,22 +198,25 @@ cJSON *crd_sandbox(void);
 cJSON *crd_viewer_role(void);
 cJSON *crd_viewer_binding(void);
 
-/* Install whatever of them is missing (server-side apply). Blocking. */
+/* Install whatever of them is missing (server-side apply). Blocking; runs
+ * before the loop starts. */
 int crd_install(controller *c);
 
 /* ---- leader.c ---- */
 
-/* Acquire or renew the Lease; sets c->leader. Blocking, cheap. */
+/* Acquire or renew the Lease without blocking: one request at a time, its
+ * answer sets c->leader and c->lease_valid_until. */
 void leader_tick(controller *c, long long now_ms);
 
-/* Give the Lease up (on shutdown). */
+/* Give the Lease up (on shutdown; blocking). */
 void leader_release(controller *c);
 
-/* Whether obj carries this controller's tracking id. */
+/* Whether obj carries this controller's full tracking id. */
 bool controller_owns(const controller *c, const cJSON *obj);
 
 long long controller_now_ms(void);     /* monotonic */
 long long controller_wall_ms(void);    /* wall clock */
 void controller_timestamp(char out[32], long long wall_ms);   /* RFC 3339 */
+long long controller_parse_time(const char *rfc3339);          /* wall ms, 0 when unparsable */
 
 #endif

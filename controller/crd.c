@@ -47,6 +47,8 @@ static const char crd_json[] =
 	"\"timeline\":{\"type\":\"object\",\"properties\":{"
 	"\"committed\":{\"type\":\"string\"},\"seen\":{\"type\":\"string\"},\"applied\":{\"type\":\"string\"},\"ready\":{\"type\":\"string\"}}},"
 	"\"pendingDeleteSince\":{\"type\":\"string\"},"
+	"\"namespaceUID\":{\"type\":\"string\",\"description\":\"The uid of the namespace this Sandbox created; only that namespace is ever deleted with it.\"},"
+	"\"inputsHash\":{\"type\":\"string\",\"description\":\"A hash of the sandbox file, policy and templates the status describes.\"},"
 	"\"lastSyncTime\":{\"type\":\"string\"}}}}}}}]}}";
 
 static const char role_json[] =

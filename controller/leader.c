@@ -2,7 +2,9 @@
 /*
  * Leader election on a coordination.k8s.io Lease: take it when it is free
  * or expired, renew it every couple of seconds, write nothing unless held.
- * Optimistic concurrency (resourceVersion) settles races.
+ * Optimistic concurrency (resourceVersion) settles races. Renewal is two
+ * non-blocking requests (read, then write) driven by the loop; leadership
+ * lasts, by this replica's own clock, until the Lease could expire.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 
 #define LEASE_NAME "sandbox-controller"
 #define LEASE_SECONDS 15
+#define LEASE_MARGIN_S 3   /* stop writing this long before the Lease could be taken */
 #define RENEW_MS 2000
 
 static void micro_time(char out[40], long long wall_ms)
@@ -77,49 +80,52 @@ static cJSON *lease_object(controller *c, const cJSON *live, long long now)
 	return l;
 }
 
-/* A merge patch carrying the live resourceVersion: a racing writer gets a
- * conflict instead of both believing they lead. */
-static int put_lease(controller *c, const cJSON *lease)
+static void set_leader(controller *c, bool leader)
 {
-	const sbx_kind *k = sbx_kind_find("coordination.k8s.io/v1", "Lease");
-	char *body = cJSON_PrintUnformatted(lease);
-	int r;
-
-	r = body ? sbx_kube_patch(c->kube, NULL, k, c->o.lease_namespace, LEASE_NAME, NULL, body)
-		 : SBX_ENOMEM;
-	free(body);
-	return r;
+	if (leader != c->leader)
+		log_info(NULL, leader ? "became the leader (Lease %s/%s)" : "not the leader (Lease %s/%s)",
+			 c->o.lease_namespace, LEASE_NAME);
+	c->leader = leader;
 }
 
-void leader_tick(controller *c, long long now_ms)
+static void lease_written(sbx_kube_resp *resp, void *payload)
 {
+	controller *c = payload;
+
+	c->lease_inflight = false;
+	if (resp->err) {
+		/* a conflict means another replica wrote first: it leads */
+		set_leader(c, false);
+		return;
+	}
+	/* valid by our own clock from when the renewal began, with room for
+	 * the other replicas' clocks */
+	c->lease_valid_until = c->lease_sent + (LEASE_SECONDS - LEASE_MARGIN_S) * 1000LL;
+	set_leader(c, true);
+}
+
+static void lease_read(sbx_kube_resp *resp, void *payload)
+{
+	controller *c = payload;
 	const sbx_kind *k = sbx_kind_find("coordination.k8s.io/v1", "Lease");
 	long long wall = controller_wall_ms();
-	cJSON *live = NULL, *want = NULL;
 	const cJSON *spec;
 	const char *holder;
-	bool was = c->leader;
+	cJSON *want = NULL;
+	char *body = NULL;
 	int r;
 
-	if (!c->o.leader_elect) {
-		c->leader = true;
-		return;
-	}
-	if (now_ms < c->lease_renew_at)
-		return;
-	c->lease_renew_at = now_ms + RENEW_MS;
-	r = sbx_kube_get(c->kube, &live, k, c->o.lease_namespace, LEASE_NAME);
-	if (r == SBX_ENOTFOUND) {
+	if (resp->err == SBX_ENOTFOUND) {
 		want = lease_object(c, NULL, wall);
-		c->leader = sbx_kube_create(c->kube, NULL, want) == 0;
+		r = sbx_kube_start_create(c->kube, want, lease_written, c);
 		goto done;
 	}
-	if (r < 0) {
+	if (resp->err) {
 		/* cannot tell: a leader that cannot renew must stop writing */
-		c->leader = false;
+		r = -1;
 		goto done;
 	}
-	spec = cJSON_GetObjectItem(live, "spec");
+	spec = cJSON_GetObjectItem(resp->body, "spec");
 	holder = cJSON_IsString(cJSON_GetObjectItem(spec, "holderIdentity"))
 			 ? cJSON_GetObjectItem(spec, "holderIdentity")->valuestring : "";
 	if (strcmp(holder, c->o.identity) != 0 && *holder) {
@@ -128,18 +134,47 @@ void leader_tick(controller *c, long long now_ms)
 		const cJSON *dur = cJSON_GetObjectItem(spec, "leaseDurationSeconds");
 
 		if (renewed + (cJSON_IsNumber(dur) ? (long long)dur->valuedouble : LEASE_SECONDS) * 1000 > wall) {
-			c->leader = false; /* someone else holds a live lease */
+			r = -1; /* someone else holds a live lease */
 			goto done;
 		}
 	}
-	want = lease_object(c, live, wall);
-	c->leader = put_lease(c, want) == 0;
+	/* a merge patch carrying the live resourceVersion: a racing writer
+	 * gets a conflict instead of both believing they lead */
+	want = lease_object(c, resp->body, wall);
+	body = cJSON_PrintUnformatted(want);
+	r = body ? sbx_kube_start_patch(c->kube, k, c->o.lease_namespace, LEASE_NAME, NULL, body,
+					lease_written, c) : SBX_ENOMEM;
 done:
-	if (c->leader != was)
-		log_info(NULL, c->leader ? "became the leader (Lease %s/%s)" : "not the leader (Lease %s/%s)",
-			 c->o.lease_namespace, LEASE_NAME);
-	cJSON_Delete(live);
+	if (r < 0) {
+		c->lease_inflight = false;
+		set_leader(c, false);
+	}
 	cJSON_Delete(want);
+	free(body);
+}
+
+void leader_tick(controller *c, long long now_ms)
+{
+	const sbx_kind *k = sbx_kind_find("coordination.k8s.io/v1", "Lease");
+	sbx_buf path = SBX_BUF_INIT;
+	sbx_kube_req q = { "GET", NULL, NULL, NULL };
+
+	if (!c->o.leader_elect) {
+		c->leader = true;
+		return;
+	}
+	if (c->lease_inflight || now_ms < c->lease_renew_at)
+		return;
+	c->lease_renew_at = now_ms + RENEW_MS;
+	c->lease_sent = now_ms;
+	c->lease_inflight = true;
+	sbx_kube_path(&path, k, c->o.lease_namespace, LEASE_NAME, NULL);
+	q.path = sbx_buf_cstr(&path);
+	if (sbx_kube_start(c->kube, &q, lease_read, c) < 0) {
+		c->lease_inflight = false;
+		set_leader(c, false);
+	}
+	sbx_buf_dispose(&path);
 }
 
 void leader_release(controller *c)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "controller.h"
 #include "error.h"
 #include "log.h"
@@ -44,9 +45,9 @@ static const struct flag flags[] = {
 	{ "in-cluster", "SANDBOX_IN_CLUSTER", NULL, "use the pod's service account instead of a kubeconfig" },
 	{ "listen", "SANDBOX_LISTEN", "ADDR:PORT", "serve /metrics, /healthz, /readyz, /webhook (default 127.0.0.1:8080; '' disables)" },
 	{ "webhook-secret-file", "SANDBOX_WEBHOOK_SECRET_FILE", "FILE", "HMAC secret for /webhook (without it /webhook answers 503)" },
-	{ "instance", "SANDBOX_INSTANCE", "NAME", "name in tracking ids (default sandbox-controller)" },
+	{ "instance", "SANDBOX_INSTANCE", "NAME", "name in tracking ids and of the state ConfigMap NAME-state (default sandbox-controller)" },
 	{ "leader-elect", "SANDBOX_LEADER_ELECT", NULL, "elect a leader through a Lease (several replicas)" },
-	{ "lease-namespace", "SANDBOX_LEASE_NAMESPACE", "NS", "namespace of the Lease (default kube-system)" },
+	{ "lease-namespace", "SANDBOX_LEASE_NAMESPACE", "NS", "the controller's namespace: its Lease and the state ConfigMap holding the revision in force (default kube-system)" },
 	{ "identity", "SANDBOX_IDENTITY", "NAME", "this replica's name in the Lease (default: hostname-pid)" },
 	{ "workers", "SANDBOX_WORKERS", "N", "sandboxes reconciled at once (default 16)" },
 	{ "once", "SANDBOX_ONCE", NULL, "sync once and exit (for scripts and benchmarks)" },
@@ -180,6 +181,12 @@ int main(int argc, char **argv)
 	}
 	o.webhook_secret_file = FLAG(11);
 	o.instance = FLAG(12) ? FLAG(12) : SBX_MANAGER;
+	if (!sbx_is_dns_label(o.instance, 57)) {
+		fprintf(stderr, "sandbox-controller: error: --instance '%s' must be a DNS label of at most "
+			"57 characters (lowercase letters, digits, '-'): it names the state ConfigMap "
+			"'INSTANCE-state'\n", o.instance);
+		return 2;
+	}
 	o.leader_elect = FLAG(13) && truthy(FLAG(13));
 	o.lease_namespace = FLAG(14) ? FLAG(14) : "kube-system";
 	if (FLAG(15)) {
@@ -230,7 +237,14 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	log_info(NULL, "sandbox-controller %s starting: repo %s branch %s", SBX_VERSION, o.repo_url, o.branch);
+	{
+		sbx_buf shown = SBX_BUF_INIT;
+
+		sbx_git_redact_url(&shown, o.repo_url);
+		log_info(NULL, "sandbox-controller %s starting: repo %s branch %s", SBX_VERSION,
+			 sbx_buf_cstr(&shown), o.branch);
+		sbx_buf_dispose(&shown);
+	}
 	if (controller_init(&c, &o) < 0) {
 		log_error(NULL, "%s", sbx_error_last());
 		controller_dispose(&c);

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * reconcile(sandbox): level-based, asynchronous. Render the desired
- * objects, compare with the cache, check unknown objects for ownership,
- * apply what differs in waves (Namespace; RBAC, quota, limits, secrets,
- * policy; volume; workload, service), prune what is ours and no longer
- * desired, assess health, write status only when it changed. Removed files
- * go to PendingDelete; invalid files are only reported.
+ * reconcile(sandbox): level-based, asynchronous, carrying out what two
+ * pure functions decide. safety.c says what the sandbox may undergo
+ * (apply, report an invalid file, keep, the grace period, or the next step
+ * of deleting); for apply, plan.c says what to look up, apply in waves
+ * (Namespace; RBAC, quota, limits, secrets, policy; volume; workload,
+ * service) and prune. Health is assessed from the cache and the status is
+ * written only when it changed, describing the revision and inputs the
+ * pass started from. Nothing is written once this replica is not the
+ * leader.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <openssl/evp.h>
 
 #include "controller.h"
@@ -20,7 +22,10 @@
 #include "health.h"
 #include "hostkey.h"
 #include "log.h"
+#include "plan.h"
 #include "render.h"
+
+#define STEP_REQUEUE_MS 2000   /* look again while a deletion step settles */
 
 enum phase { P_CHECK, P_APPLY, P_PRUNE, P_DONE };
 
@@ -28,36 +33,50 @@ struct rec {
 	controller *c;
 	char *name;
 	long long started;
+	struct inputs in;         /* the revision and inputs this pass works from */
+	char *ssh_endpoint;       /* the policy's gateway at the start, or NULL */
+	sbx_verdict v;            /* what safety.c allowed at the start */
 	enum phase phase;
 	int wave;
-	int pending;              /* requests in flight for this phase */
+	int pending;              /* requests in flight */
 	int writes;               /* write requests made */
 	char *ns;
+	char *ns_uid;             /* the uid of a namespace this pass created */
 	cJSON *desired;           /* objects to apply, wave order (with the Sandbox first) */
 	cJSON *apply;             /* subset of desired that differs from live */
+	cJSON *prune;             /* live objects to delete */
 	cJSON *hostkey;           /* a Secret to create, or NULL */
 	cJSON *conflicts;         /* strings */
+	cJSON *problems;          /* strings: an invalid file's located errors */
+	sbx_buf message;          /* the status message of a pass that only reports */
 	sbx_buf failure;          /* first failure */
 	int failed;               /* an API call failed (retry with backoff) */
-	int drifted;              /* applies to objects that already existed */
+	bool lost;                /* stopped writing: not the leader any more */
+	size_t held;              /* prunes held back by the fleet's block */
+	int drifted;              /* applies to objects changed out of band */
 	long requeue_ms;          /* look again after this long (0: only on events) */
 	bool suspended;
-	const char *owner;        /* borrowed from the spec, valid while the revision is */
 };
+
+static const char *str_at(const cJSON *o, const char *a, const char *b)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+
+	if (b)
+		v = cJSON_GetObjectItemCaseSensitive(v, b);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
 
 static const char *meta(const cJSON *o, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "metadata"), key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
+	return str_at(o, "metadata", key);
 }
 
 static const sbx_kind *kind_of(const cJSON *o)
 {
-	const cJSON *av = cJSON_GetObjectItemCaseSensitive(o, "apiVersion");
-	const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "kind");
+	const char *av = str_at(o, "apiVersion", NULL), *k = str_at(o, "kind", NULL);
 
-	return cJSON_IsString(av) && cJSON_IsString(k) ? sbx_kind_find(av->valuestring, k->valuestring) : NULL;
+	return av && k ? sbx_kind_find(av, k) : NULL;
 }
 
 static void fail(struct rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -77,32 +96,34 @@ static void fail(struct rec *r, const char *fmt, ...)
 static void finish(struct rec *r);
 static void next_phase(struct rec *r);
 
+/* Whether this pass may still write; when not, it stops without writing
+ * anything more (the new leader takes over). */
+static bool may_write(struct rec *r)
+{
+	if (controller_may_write(r->c))
+		return true;
+	if (!r->lost)
+		fail(r, "this replica is not the leader any more: nothing more is written");
+	r->lost = true;
+	return false;
+}
+
+/* Account for one request: `rc` is what starting it returned. A request
+ * that could not start ends the pass with its error. */
+static void sent(struct rec *r, int rc, const char *write_verb)
+{
+	if (rc < 0) {
+		fail(r, "%s", sbx_error_last());
+		return;
+	}
+	r->pending++;
+	if (write_verb) {
+		r->writes++;
+		metric_inc(r->c->mt.writes, (const char *const[]){ write_verb }, 1);
+	}
+}
+
 /* ---- status ---------------------------------------------------------- */
-
-static void sandbox_key(sbx_buf *key, const char *name)
-{
-	sbx_buf_printf(key, "sandbox.dev/Sandbox//%s", name);
-}
-
-static const cJSON *live_sandbox(controller *c, const char *name)
-{
-	sbx_buf key = SBX_BUF_INIT;
-	const cJSON *o;
-
-	sandbox_key(&key, name);
-	o = cache_get(c->cache, sbx_buf_cstr(&key));
-	sbx_buf_dispose(&key);
-	return o;
-}
-
-static const char *live_status_str(const cJSON *cr, const char *a, const char *b)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cr, "status"), a);
-
-	if (b)
-		v = cJSON_GetObjectItemCaseSensitive(v, b);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 static void status_done(sbx_kube_resp *resp, void *payload)
 {
@@ -120,10 +141,10 @@ static void event_done(sbx_kube_resp *resp, void *payload)
 	(void)payload;
 }
 
-/* Record a Warning Event on the Sandbox when it enters a failing state. */
-static void emit_event(struct rec *r, const char *reason, const char *message)
+/* Record an Event about the Sandbox. */
+static void emit_event(struct rec *r, const char *type, const char *reason, const char *message)
 {
-	const cJSON *cr = live_sandbox(r->c, r->name);
+	const cJSON *cr = controller_sandbox(r->c, r->name);
 	cJSON *about = cr ? NULL : cJSON_CreateObject();
 
 	if (about) {
@@ -131,7 +152,7 @@ static void emit_event(struct rec *r, const char *reason, const char *message)
 		cJSON_AddStringToObject(about, "kind", "Sandbox");
 		cJSON_AddStringToObject(cJSON_AddObjectToObject(about, "metadata"), "name", r->name);
 	}
-	if (sbx_kube_start_event(r->c->kube, cr ? cr : about, "Warning", reason, message, event_done,
+	if (sbx_kube_start_event(r->c->kube, cr ? cr : about, type, reason, message, event_done,
 				 NULL) == 0)
 		r->writes++;
 	cJSON_Delete(about);
@@ -142,7 +163,7 @@ struct status {
 	sbx_health health;
 	sbx_buf message;
 	cJSON *objects;      /* per-object health */
-	cJSON *problems;     /* strings, e.g. every error of an invalid file */
+	cJSON *problems;     /* strings, e.g. every error of an invalid file (borrowed) */
 	sbx_buf fingerprint;
 	sbx_buf host_key;    /* the public line the fingerprint is of */
 	const char *pending_since;
@@ -162,35 +183,69 @@ static void status_dispose(struct status *s)
 	sbx_buf_dispose(&s->fingerprint);
 	sbx_buf_dispose(&s->host_key);
 	cJSON_Delete(s->objects);
-	cJSON_Delete(s->problems);
 }
 
-/* Write the status when it differs from what the cluster shows. The
- * timeline and revision are kept from the live status while the sandbox's
- * inputs have not changed, so an unchanged pass writes nothing. */
+static void add_time(cJSON *tl, const char *key, const cJSON *live_tl, bool keep, long long wall_ms)
+{
+	const char *kept = keep ? str_at(live_tl, key, NULL) : NULL;
+	char ts[32];
+
+	if (kept) {
+		cJSON_AddStringToObject(tl, key, kept);
+	} else if (wall_ms > 0) {
+		controller_timestamp(ts, wall_ms);
+		cJSON_AddStringToObject(tl, key, ts);
+	}
+}
+
+/* Write the status when it differs from what the cluster shows. It names
+ * the revision that last changed this sandbox's inputs, as of the start of
+ * the pass; the timeline is kept while that revision is the same, so an
+ * unchanged pass writes nothing. */
 static void write_status(struct rec *r, struct status *s)
 {
 	controller *c = r->c;
-	const cJSON *cr = live_sandbox(c, r->name);
-	cJSON *obj = cJSON_CreateObject(), *st, *tl, *ssh;
+	const cJSON *cr = controller_sandbox(c, r->name);
+	const cJSON *live_st = cJSON_GetObjectItemCaseSensitive(cr, "status");
+	const cJSON *live_tl = cJSON_GetObjectItemCaseSensitive(live_st, "timeline");
+	cJSON *obj, *st, *tl, *ssh;
 	sbx_kube_apply_options ao = SBX_KUBE_APPLY_OPTIONS_INIT;
-	const char *live_rev = live_status_str(cr, "observedRevision", NULL);
-	bool changed = r->writes > 0 || !live_rev || map_get(c->removed, r->name) ||
-		       !s->sync || !live_status_str(cr, "sync", NULL) ||
-		       strcmp(live_status_str(cr, "sync", NULL), s->sync) != 0;
-	const char *rev = changed || !live_rev ? c->revision : live_rev;
+	const char *rev = r->in.revision[0] ? r->in.revision : c->revision;
+	const char *live_rev = str_at(live_st, "observedRevision", NULL);
+	const char *live_sync = str_at(live_st, "sync", NULL);
+	const char *ns_uid = r->ns_uid ? r->ns_uid : map_get(c->created_ns, r->name);
+	bool same_rev = live_rev && !strcmp(live_rev, rev);
 	char now[32], short_rev[8];
-	const char *keep;
-	sbx_buf why = SBX_BUF_INIT;
+	long long wall = controller_wall_ms();
 
-	controller_timestamp(now, controller_wall_ms());
+	if (!cr || !controller_owns(c, cr)) {
+		/* no Sandbox of ours to hold the status (its apply failed, or
+		 * another instance's has the name): nothing to write */
+		if (cr && s->sync && !strcmp(s->sync, "Conflict"))
+			log_warn(r->name, "%s", sbx_buf_cstr(&s->message));
+		finish(r);
+		return;
+	}
+	/* a namespace this sandbox created is remembered until the cache shows
+	 * its uid in the status: a pass that reads the cache before our last
+	 * status write arrived must not write the uid away */
+	if (ns_uid && str_at(live_st, "namespaceUID", NULL) && !strcmp(str_at(live_st, "namespaceUID", NULL), ns_uid)) {
+		ns_uid = str_at(live_st, "namespaceUID", NULL);
+		free(map_del(c->created_ns, r->name));
+	}
+	if (!ns_uid)
+		ns_uid = str_at(live_st, "namespaceUID", NULL);
+	controller_timestamp(now, wall);
 	snprintf(short_rev, sizeof(short_rev), "%.7s", rev);
+	obj = cJSON_CreateObject();
 	cJSON_AddStringToObject(obj, "apiVersion", "sandbox.dev/v1alpha1");
 	cJSON_AddStringToObject(obj, "kind", "Sandbox");
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(obj, "metadata"), "name", r->name);
 	st = cJSON_AddObjectToObject(obj, "status");
 	cJSON_AddStringToObject(st, "observedRevision", rev);
 	cJSON_AddStringToObject(st, "shortRevision", short_rev);
+	if (r->in.hash[0])
+		cJSON_AddStringToObject(st, "inputsHash", r->in.hash);
 	cJSON_AddStringToObject(st, "sync", s->sync);
 	cJSON_AddStringToObject(st, "health", sbx_health_name(s->health));
 	cJSON_AddStringToObject(st, "message", sbx_buf_cstr(&s->message));
@@ -199,8 +254,8 @@ static void write_status(struct rec *r, struct status *s)
 	if (s->objects)
 		cJSON_AddItemToObject(st, "objects", cJSON_Duplicate(s->objects, 1));
 	ssh = cJSON_CreateObject();
-	if (c->repo && c->repo->policy && *c->repo->policy->ssh_endpoint)
-		cJSON_AddStringToObject(ssh, "endpoint", c->repo->policy->ssh_endpoint);
+	if (r->ssh_endpoint && *r->ssh_endpoint)
+		cJSON_AddStringToObject(ssh, "endpoint", r->ssh_endpoint);
 	else if (r->ns) {
 		sbx_buf ep = SBX_BUF_INIT;
 
@@ -218,79 +273,70 @@ static void write_status(struct rec *r, struct status *s)
 	else
 		cJSON_Delete(ssh);
 	tl = cJSON_AddObjectToObject(st, "timeline");
-	{
-		char committed[32];
-		bool same_rev = live_rev && strcmp(live_rev, rev) == 0;
-
-		controller_timestamp(committed, c->files.commit_time * 1000);
-		keep = same_rev ? live_status_str(cr, "timeline", "committed") : NULL;
-		cJSON_AddStringToObject(tl, "committed", keep ? keep : committed);
-		keep = same_rev ? live_status_str(cr, "timeline", "seen") : NULL;
-		if (!keep) {
-			char seen[32];
-
-			controller_timestamp(seen, c->revision_seen);
-			cJSON_AddStringToObject(tl, "seen", seen);
-		} else {
-			cJSON_AddStringToObject(tl, "seen", keep);
-		}
-		keep = same_rev ? live_status_str(cr, "timeline", "applied") : NULL;
-		if (keep)
-			cJSON_AddStringToObject(tl, "applied", keep);
-		else if (!strcmp(s->sync, "Synced"))
-			cJSON_AddStringToObject(tl, "applied", now);
-		keep = same_rev ? live_status_str(cr, "timeline", "ready") : NULL;
-		if (keep)
-			cJSON_AddStringToObject(tl, "ready", keep);
-		else if (s->health == SBX_HEALTH_HEALTHY && !strcmp(s->sync, "Synced"))
-			cJSON_AddStringToObject(tl, "ready", now);
-	}
+	add_time(tl, "committed", live_tl, same_rev || !r->in.committed_s,
+		 r->in.committed_s ? r->in.committed_s * 1000 : c->files.commit_time * 1000);
+	add_time(tl, "seen", live_tl, same_rev || !r->in.seen_ms, r->in.seen_ms ? r->in.seen_ms : c->revision_seen);
+	add_time(tl, "applied", live_tl, same_rev, !strcmp(s->sync, "Synced") ? wall : 0);
+	add_time(tl, "ready", live_tl, same_rev,
+		 s->health == SBX_HEALTH_HEALTHY && !strcmp(s->sync, "Synced") ? wall : 0);
 	if (s->pending_since)
 		cJSON_AddStringToObject(st, "pendingDeleteSince", s->pending_since);
-	if (cr) {
+	if (ns_uid && *ns_uid)
+		cJSON_AddStringToObject(st, "namespaceUID", ns_uid);
+	if (live_st) {
 		/* equal both ways, lastSyncTime aside: nothing to write */
-		cJSON *live = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(cr, "status"), 1);
+		cJSON *live = cJSON_Duplicate(live_st, 1);
 		bool same;
 
 		cJSON_DeleteItemFromObjectCaseSensitive(live, "lastSyncTime");
-		same = live && sbx_diff_subset(st, live, &why) && sbx_diff_subset(live, st, NULL);
+		same = live && sbx_diff_subset(st, live, NULL) && sbx_diff_subset(live, st, NULL);
 		cJSON_Delete(live);
 		if (same) {
 			cJSON_Delete(obj);
-			sbx_buf_dispose(&why);
 			finish(r);
 			return;
 		}
 	}
-	sbx_buf_dispose(&why);
-	cJSON_AddStringToObject(st, "lastSyncTime", now);
-	/* a failing state announced once, when it is entered */
-	if ((!strcmp(s->sync, "Failed") || !strcmp(s->sync, "Conflict") || !strcmp(s->sync, "InvalidSpec") ||
-	     !strcmp(s->sync, "PruneBlocked")) &&
-	    (!live_status_str(cr, "sync", NULL) || strcmp(live_status_str(cr, "sync", NULL), s->sync)))
-		emit_event(r, s->sync, sbx_buf_cstr(&s->message));
-	ao.subresource = "status";
-	ao.force = true;
-	if (!cr) {
-		/* no Sandbox to hold the status (its apply failed): nothing to write */
+	if (!may_write(r)) {
 		cJSON_Delete(obj);
 		finish(r);
 		return;
 	}
-	r->pending++;
-	r->writes++;
-	metric_inc(c->mt.writes, (const char *const[]){ "status" }, 1);
-	if (sbx_kube_start_apply(c->kube, obj, &ao, status_done, r) < 0) {
-		r->pending--;
-		fail(r, "writing status: %s", sbx_error_last());
-		finish(r);
-	}
+	cJSON_AddStringToObject(st, "lastSyncTime", now);
+	/* a failing state announced once, when it is entered */
+	if ((!strcmp(s->sync, "Failed") || !strcmp(s->sync, "Conflict") || !strcmp(s->sync, "InvalidSpec") ||
+	     !strcmp(s->sync, "PruneBlocked")) && (!live_sync || strcmp(live_sync, s->sync)))
+		emit_event(r, "Warning", s->sync, sbx_buf_cstr(&s->message));
+	ao.subresource = "status";
+	ao.force = true;
+	sent(r, sbx_kube_start_apply(c->kube, obj, &ao, status_done, r), "status");
 	cJSON_Delete(obj);
+	if (!r->pending)
+		finish(r);
+}
+
+/* A status that only reports (an invalid file, a refused removal): the
+ * health stays what the cluster last showed, as nothing is touched. */
+static void report(struct rec *r, const char *sync)
+{
+	const char *live_health = str_at(controller_sandbox(r->c, r->name), "status", "health");
+	struct status s;
+
+	status_init(&s);
+	s.sync = sync;
+	s.health = SBX_HEALTH_MISSING;
+	for (int h = SBX_HEALTH_HEALTHY; live_health && h <= SBX_HEALTH_DEGRADED; h++)
+		if (!strcmp(live_health, sbx_health_name((sbx_health)h)))
+			s.health = (sbx_health)h;
+	s.problems = r->problems;
+	sbx_buf_puts(&s.message, sbx_buf_cstr(&r->message));
+	write_status(r, &s);
+	status_dispose(&s);
 }
 
 /* ---- the Sandbox object (spec summary) ------------------------------ */
 
-static cJSON *sandbox_object(struct rec *r, const sbx_effective *e)
+static cJSON *sandbox_object(struct rec *r, const sbx_effective *e, const sbx_spec *spec)
 {
 	controller *c = r->c;
 	cJSON *o = cJSON_CreateObject(), *m, *sp;
@@ -300,17 +346,12 @@ static cJSON *sandbox_object(struct rec *r, const sbx_effective *e)
 	cJSON_AddStringToObject(o, "kind", "Sandbox");
 	m = cJSON_AddObjectToObject(o, "metadata");
 	cJSON_AddStringToObject(m, "name", r->name);
-	cJSON_AddStringToObject(cJSON_AddObjectToObject(m, "labels"), SBX_LABEL_MANAGED_BY, SBX_MANAGER);
-	cJSON_AddStringToObject(cJSON_GetObjectItem(m, "labels"), SBX_LABEL_NAME, r->name);
-	sbx_buf_printf(&b, "%s:sandbox.dev/Sandbox:/%s", c->o.instance, r->name);
-	cJSON_AddStringToObject(cJSON_AddObjectToObject(m, "annotations"), SBX_ANNOTATION_TRACKING,
-				sbx_buf_cstr(&b));
+	sbx_render_mark(o, c->o.instance, r->name);
 	sp = cJSON_AddObjectToObject(o, "spec");
-	sbx_buf_clear(&b);
 	sbx_buf_printf(&b, "sandboxes/%s.yaml", r->name);
 	cJSON_AddStringToObject(sp, "file", sbx_buf_cstr(&b));
-	if (e) {
-		cJSON_AddStringToObject(sp, "owner", r->owner);
+	if (e && spec) {
+		cJSON_AddStringToObject(sp, "owner", spec->owner);
 		cJSON_AddStringToObject(sp, "size", e->size);
 		cJSON_AddStringToObject(sp, "namespace", r->ns);
 		sbx_buf_clear(&b);
@@ -328,7 +369,7 @@ static cJSON *sandbox_object(struct rec *r, const sbx_effective *e)
 	return o;
 }
 
-/* ---- phases ---------------------------------------------------------- */
+/* ---- apply: check, waves, prune -------------------------------------- */
 
 static void check_done(sbx_kube_resp *resp, void *payload)
 {
@@ -336,13 +377,11 @@ static void check_done(sbx_kube_resp *resp, void *payload)
 
 	if (resp->err == 0 && resp->body && !controller_owns(r->c, resp->body)) {
 		sbx_buf who = SBX_BUF_INIT;
-		const cJSON *k = cJSON_GetObjectItem(resp->body, "kind");
+		const char *ns = meta(resp->body, "namespace");
 
 		sbx_buf_printf(&who, "%s %s%s%s exists and is not managed by %s",
-			       cJSON_IsString(k) ? k->valuestring : "object",
-			       meta(resp->body, "namespace") ? meta(resp->body, "namespace") : "",
-			       meta(resp->body, "namespace") ? "/" : "", meta(resp->body, "name"),
-			       r->c->o.instance);
+			       str_at(resp->body, "kind", NULL) ? str_at(resp->body, "kind", NULL) : "object",
+			       ns ? ns : "", ns ? "/" : "", meta(resp->body, "name"), r->c->o.instance);
 		cJSON_AddItemToArray(r->conflicts, cJSON_CreateString(sbx_buf_cstr(&who)));
 		sbx_buf_dispose(&who);
 	} else if (resp->err && resp->err != SBX_ENOTFOUND) {
@@ -355,36 +394,31 @@ static void check_done(sbx_kube_resp *resp, void *payload)
 static void apply_done(sbx_kube_resp *resp, void *payload)
 {
 	struct rec *r = payload;
+	const char *kind = str_at(resp->body, "kind", NULL), *uid = meta(resp->body, "uid");
 
 	if (resp->err && resp->err != SBX_EEXIST)
 		fail(r, "%s", resp->message);
+	/* 201: this apply created the namespace; only that one is ever
+	 * deleted with the sandbox */
+	if (!resp->err && resp->status == 201 && kind && !strcmp(kind, "Namespace") && uid) {
+		free(r->ns_uid);
+		r->ns_uid = strdup(uid);
+		if (r->ns_uid)
+			map_put(r->c->created_ns, r->name, strdup(uid), NULL);
+	}
 	if (--r->pending == 0)
 		next_phase(r);
 }
 
 static void start_check(struct rec *r, const cJSON *obj)
 {
-	const sbx_kind *k = kind_of(obj);
 	sbx_buf path = SBX_BUF_INIT;
 	sbx_kube_req q = { "GET", NULL, NULL, NULL };
 
-	sbx_kube_path(&path, k, meta(obj, "namespace"), meta(obj, "name"), NULL);
+	sbx_kube_path(&path, kind_of(obj), meta(obj, "namespace"), meta(obj, "name"), NULL);
 	q.path = sbx_buf_cstr(&path);
-	r->pending++;
-	if (sbx_kube_start(r->c->kube, &q, check_done, r) < 0) {
-		r->pending--;
-		fail(r, "%s", sbx_error_last());
-	}
+	sent(r, sbx_kube_start(r->c->kube, &q, check_done, r), NULL);
 	sbx_buf_dispose(&path);
-}
-
-static int wave_of(const cJSON *obj)
-{
-	const sbx_kind *k = kind_of(obj);
-
-	if (!strcmp(cJSON_GetObjectItem(obj, "kind")->valuestring, "Sandbox"))
-		return -1;
-	return k ? k->wave : 3;
 }
 
 /* Apply every object of the current wave that differs; false when none. */
@@ -394,90 +428,27 @@ static bool start_wave(struct rec *r)
 	const cJSON *obj;
 
 	ao.force = true; /* take back fields others changed: that is drift */
-	cJSON_ArrayForEach(obj, r->apply) {
-		if (wave_of(obj) != r->wave)
-			continue;
-		r->pending++;
-		r->writes++;
-		metric_inc(r->c->mt.writes, (const char *const[]){ "apply" }, 1);
-		if (sbx_kube_start_apply(r->c->kube, obj, &ao, apply_done, r) < 0) {
-			r->pending--;
-			fail(r, "%s", sbx_error_last());
-		}
-	}
-	if (r->wave == 1 && r->hostkey) {
-		r->pending++;
-		r->writes++;
-		metric_inc(r->c->mt.writes, (const char *const[]){ "create" }, 1);
-		if (sbx_kube_start_create(r->c->kube, r->hostkey, apply_done, r) < 0) {
-			r->pending--;
-			fail(r, "%s", sbx_error_last());
-		}
-	}
+	cJSON_ArrayForEach(obj, r->apply)
+		if (sbx_plan_wave(obj) == r->wave)
+			sent(r, sbx_kube_start_apply(r->c->kube, obj, &ao, apply_done, r), "apply");
+	if (r->wave == 1 && r->hostkey)
+		sent(r, sbx_kube_start_create(r->c->kube, r->hostkey, apply_done, r), "create");
 	return r->pending > 0;
-}
-
-struct prune_scan {
-	struct rec *r;
-	cJSON *doomed;
-};
-
-static bool desired_has(const struct rec *r, const char *key)
-{
-	const cJSON *obj;
-
-	cJSON_ArrayForEach(obj, r->desired) {
-		sbx_buf k = SBX_BUF_INIT;
-		bool same;
-
-		sbx_diff_key(&k, obj);
-		same = strcmp(sbx_buf_cstr(&k), key) == 0;
-		sbx_buf_dispose(&k);
-		if (same)
-			return true;
-	}
-	return false;
-}
-
-static void scan_prune(const char *key, const cJSON *obj, void *payload)
-{
-	struct prune_scan *p = payload;
-	const char *kind = cJSON_IsString(cJSON_GetObjectItem(obj, "kind")) ?
-			   cJSON_GetObjectItem(obj, "kind")->valuestring : "";
-	const char *name = meta(obj, "name");
-
-	/* never pruned: the namespace and the home volume (data), the Sandbox
-	 * itself and the generated host key */
-	if (!strcmp(kind, "Namespace") || !strcmp(kind, "PersistentVolumeClaim") ||
-	    !strcmp(kind, "Sandbox") || (!strcmp(kind, "Secret") && name && !strcmp(name, SBX_HOSTKEY_SECRET)))
-		return;
-	if (!controller_owns(p->r->c, obj) || desired_has(p->r, key) || meta(obj, "deletionTimestamp"))
-		return;
-	cJSON_AddItemToArray(p->doomed, cJSON_Duplicate(obj, 1));
 }
 
 static void start_prune(struct rec *r)
 {
-	struct prune_scan p = { r, cJSON_CreateArray() };
 	const cJSON *obj;
 
-	cache_each(r->c->cache, r->name, scan_prune, &p);
-	cJSON_ArrayForEach(obj, p.doomed) {
+	cJSON_ArrayForEach(obj, r->prune) {
 		sbx_kube_delete_options del = SBX_KUBE_DELETE_OPTIONS_INIT;
 
 		del.uid = meta(obj, "uid");
-		r->pending++;
-		r->writes++;
-		metric_inc(r->c->mt.writes, (const char *const[]){ "delete" }, 1);
-		log_info(r->name, "pruning %s %s/%s", cJSON_GetObjectItem(obj, "kind")->valuestring,
+		log_info(r->name, "pruning %s %s/%s", str_at(obj, "kind", NULL),
 			 meta(obj, "namespace") ? meta(obj, "namespace") : "", meta(obj, "name"));
-		if (sbx_kube_start_delete(r->c->kube, kind_of(obj), meta(obj, "namespace"), meta(obj, "name"),
-					  &del, apply_done, r) < 0) {
-			r->pending--;
-			fail(r, "%s", sbx_error_last());
-		}
+		sent(r, sbx_kube_start_delete(r->c->kube, kind_of(obj), meta(obj, "namespace"), meta(obj, "name"),
+					      &del, apply_done, r), "delete");
 	}
-	cJSON_Delete(p.doomed);
 }
 
 /* Health of each desired object from the cache; the worst one wins. */
@@ -495,7 +466,7 @@ static void assess(struct rec *r, struct status *s)
 		sbx_health h;
 		cJSON *o;
 
-		if (wave_of(obj) < 0)
+		if (sbx_plan_wave(obj) < 0)
 			continue;
 		sbx_buf_clear(&key);
 		sbx_diff_key(&key, obj);
@@ -504,7 +475,7 @@ static void assess(struct rec *r, struct status *s)
 		if (h == SBX_HEALTH_MISSING)
 			sbx_buf_puts(&why, "not in the cluster yet");
 		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "kind", cJSON_GetObjectItem(obj, "kind")->valuestring);
+		cJSON_AddStringToObject(o, "kind", str_at(obj, "kind", NULL));
 		cJSON_AddStringToObject(o, "name", meta(obj, "name"));
 		cJSON_AddStringToObject(o, "health", sbx_health_name(h));
 		if (why.len)
@@ -513,8 +484,8 @@ static void assess(struct rec *r, struct status *s)
 		if (h > s->health) {
 			s->health = h;
 			sbx_buf_clear(&s->message);
-			sbx_buf_printf(&s->message, "%s %s: %s", cJSON_GetObjectItem(obj, "kind")->valuestring,
-				       meta(obj, "name"), sbx_buf_cstr(&why));
+			sbx_buf_printf(&s->message, "%s %s: %s", str_at(obj, "kind", NULL), meta(obj, "name"),
+				       sbx_buf_cstr(&why));
 		}
 		sbx_buf_dispose(&why);
 	}
@@ -532,10 +503,43 @@ static void assess(struct rec *r, struct status *s)
 		sbx_buf_printf(&s->message, "ready: connect with 'sandbox ssh %s'", r->name);
 }
 
-static void next_phase(struct rec *r)
+static void applied_status(struct rec *r)
 {
 	struct status s;
 
+	status_init(&s);
+	if (cJSON_GetArraySize(r->conflicts)) {
+		const cJSON *c;
+
+		s.sync = "Conflict";
+		s.health = SBX_HEALTH_DEGRADED;
+		s.problems = r->conflicts;
+		cJSON_ArrayForEach(c, r->conflicts)
+			sbx_buf_printf(&s.message, "%s%s", s.message.len ? "; " : "", c->valuestring);
+		sbx_buf_puts(&s.message, "; nothing was changed: remove or rename the object, or the template");
+	} else {
+		assess(r, &s);
+		if (r->failed) {
+			s.sync = "Failed";
+			sbx_buf_clear(&s.message);
+			sbx_buf_puts(&s.message, sbx_buf_cstr(&r->failure));
+		} else if (r->held) {
+			s.sync = "PruneBlocked";
+			sbx_buf_clear(&s.message);
+			sbx_buf_printf(&s.message, "%zu object%s no longer in the templates %s kept: %s", r->held,
+				       r->held == 1 ? "" : "s", r->held == 1 ? "is" : "are", r->c->fleet.message);
+		} else {
+			s.sync = "Synced";
+		}
+	}
+	if (r->drifted)
+		metric_inc(r->c->mt.drift, NULL, r->drifted);
+	write_status(r, &s);
+	status_dispose(&s);
+}
+
+static void next_phase(struct rec *r)
+{
 	for (;;) {
 		switch (r->phase) {
 		case P_CHECK:
@@ -544,6 +548,8 @@ static void next_phase(struct rec *r)
 			/* the Sandbox first: it carries the status, even of a conflict */
 			r->phase = P_APPLY;
 			r->wave = -1;
+			if (!may_write(r))
+				goto lost;
 			if (start_wave(r))
 				return;
 			continue;
@@ -552,10 +558,16 @@ static void next_phase(struct rec *r)
 				goto report;
 			while (r->wave < 3) {
 				r->wave++;
+				if (!may_write(r))
+					goto lost;
 				if (start_wave(r))
 					return;
+				if (r->failed)
+					goto report;
 			}
 			r->phase = P_PRUNE;
+			if (cJSON_GetArraySize(r->prune) && !may_write(r))
+				goto lost;
 			start_prune(r);
 			if (r->pending)
 				return;
@@ -567,33 +579,12 @@ static void next_phase(struct rec *r)
 	}
 report:
 	r->phase = P_DONE;
-	status_init(&s);
-	if (cJSON_GetArraySize(r->conflicts)) {
-		const cJSON *c;
-
-		s.sync = "Conflict";
-		s.health = SBX_HEALTH_DEGRADED;
-		s.problems = cJSON_Duplicate(r->conflicts, 1);
-		cJSON_ArrayForEach(c, r->conflicts)
-			sbx_buf_printf(&s.message, "%s%s", s.message.len ? "; " : "", c->valuestring);
-		sbx_buf_puts(&s.message, "; nothing was changed: remove or rename the object, or the template");
-	} else {
-		assess(r, &s);
-		if (r->failed) {
-			s.sync = "Failed";
-			sbx_buf_clear(&s.message);
-			sbx_buf_puts(&s.message, sbx_buf_cstr(&r->failure));
-		} else {
-			s.sync = "Synced";
-		}
-	}
-	if (r->drifted)
-		metric_inc(r->c->mt.drift, NULL, r->drifted);
-	write_status(r, &s);
-	status_dispose(&s);
+	applied_status(r);
+	return;
+lost:
+	r->phase = P_DONE;
+	finish(r);
 }
-
-/* ---- planning -------------------------------------------------------- */
 
 static void stamp_hash(cJSON *obj)
 {
@@ -613,21 +604,43 @@ static void stamp_hash(cJSON *obj)
 	free(text);
 }
 
-/* Decide what to check and apply for a valid sandbox. */
-static void plan(struct rec *r, const sbx_spec *spec)
+struct gather {
+	cJSON *live;
+};
+
+static void gather(const char *key, const cJSON *obj, void *payload)
+{
+	(void)key;
+	cJSON_AddItemReferenceToArray(((struct gather *)payload)->live, (cJSON *)obj);
+}
+
+/* Whether obj carries the sandbox label of `name` (cache_each found it). */
+static bool same_label(const cJSON *obj, const char *name)
+{
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels"),
+		SBX_LABEL_NAME);
+
+	return cJSON_IsString(l) && !strcmp(l->valuestring, name);
+}
+
+/* A valid file: render, plan against the cache, then look up, apply and
+ * prune as planned. */
+static void apply_pass(struct rec *r)
 {
 	controller *c = r->c;
+	const sbx_spec *spec = sbx_repo_find(c->repo, r->name);
 	sbx_render_options ro = SBX_RENDER_OPTIONS_INIT;
+	sbx_plan_options po = SBX_PLAN_OPTIONS_INIT;
 	sbx_diags d = SBX_DIAGS_INIT;
 	sbx_effective e;
-	sbx_buf key = SBX_BUF_INIT, ns = SBX_BUF_INIT;
+	sbx_buf ns = SBX_BUF_INIT, key = SBX_BUF_INIT;
+	struct gather g = { cJSON_CreateArray() };
 	cJSON *objs = NULL, *obj;
-	const cJSON *live_ns;
-	bool ns_known;
+	sbx_plan p;
 
 	ro.instance = c->o.instance;
 	r->suspended = spec->suspended;
-	r->owner = spec->owner;
 	sbx_render_namespace(&ns, c->repo->policy, r->name);
 	r->ns = sbx_buf_take(&ns, NULL);
 	if (sbx_policy_resolve(&e, c->repo->policy, spec, &d) < 0 ||
@@ -635,11 +648,14 @@ static void plan(struct rec *r, const sbx_spec *spec)
 		sbx_diags_format(&r->failure, &d);
 		r->failed = 1;
 		sbx_diags_dispose(&d);
+		cJSON_Delete(g.live);
+		r->phase = P_DONE;
+		applied_status(r);
 		return;
 	}
 	sbx_diags_dispose(&d);
 	r->desired = cJSON_CreateArray();
-	cJSON_AddItemToArray(r->desired, sandbox_object(r, &e));
+	cJSON_AddItemToArray(r->desired, sandbox_object(r, &e, spec));
 	while (objs->child)
 		cJSON_AddItemToArray(r->desired, cJSON_DetachItemViaPointer(objs, objs->child));
 	cJSON_Delete(objs);
@@ -648,147 +664,278 @@ static void plan(struct rec *r, const sbx_spec *spec)
 	 * tells that it changed, and server-side apply then removes the field */
 	cJSON_ArrayForEach(obj, r->desired)
 		stamp_hash(obj);
-
-	sbx_buf_printf(&key, "/Namespace//%s", r->ns);
-	live_ns = cache_get(c->cache, sbx_buf_cstr(&key));
-	ns_known = live_ns && controller_owns(c, live_ns);
+	/* the live objects that may matter: this sandbox's, and whatever sits
+	 * where a desired object goes */
+	cache_each(c->cache, r->name, gather, &g);
 	cJSON_ArrayForEach(obj, r->desired) {
 		const cJSON *live;
-		const sbx_kind *k = kind_of(obj);
 
 		sbx_buf_clear(&key);
 		sbx_diff_key(&key, obj);
 		live = cache_get(c->cache, sbx_buf_cstr(&key));
-		if (live && !controller_owns(c, live)) {
-			sbx_buf who = SBX_BUF_INIT;
-
-			sbx_buf_printf(&who, "%s %s%s%s exists and is not managed by %s",
-				       cJSON_GetObjectItem(obj, "kind")->valuestring,
-				       k && k->namespaced ? r->ns : "", k && k->namespaced ? "/" : "",
-				       meta(obj, "name"), c->o.instance);
-			cJSON_AddItemToArray(r->conflicts, cJSON_CreateString(sbx_buf_cstr(&who)));
-			sbx_buf_dispose(&who);
-			continue;
-		}
-		if (live && sbx_diff_subset(obj, live, NULL))
-			continue;
-		if (live)
-			r->drifted++;
-		cJSON_AddItemToArray(r->apply, cJSON_Duplicate(obj, 1));
-		/* not in our cache: it may exist without our labels. Inside a
-		 * namespace we do not hold yet nothing can exist unnoticed:
-		 * the namespace's own check covers it. */
-		if (!live && (!k || !k->namespaced || ns_known))
-			start_check(r, obj);
-	}
-	sbx_buf_clear(&key);
-	sbx_buf_printf(&key, "/Secret/%s/%s", r->ns, SBX_HOSTKEY_SECRET);
-	if (!cache_get(c->cache, sbx_buf_cstr(&key))) {
-		r->hostkey = sbx_hostkey_secret(r->ns, r->name, c->o.instance);
-		if (!r->hostkey)
-			fail(r, "%s", sbx_error_last());
+		if (live && !same_label(live, r->name))
+			cJSON_AddItemReferenceToArray(g.live, (cJSON *)live);
 	}
 	sbx_buf_dispose(&key);
+	po.instance = c->o.instance;
+	po.prune = r->v.prune;
+	if (sbx_plan_make(&p, r->desired, g.live, &po) < 0) {
+		cJSON_Delete(g.live);
+		fail(r, "%s", sbx_error_last());
+		r->phase = P_DONE;
+		applied_status(r);
+		return;
+	}
+	cJSON_Delete(g.live);
+	r->apply = p.apply;
+	r->conflicts = p.conflicts;
+	r->prune = p.prune;
+	r->held = p.held;
+	r->drifted = p.drifted;
+	if (p.hostkey && !(r->hostkey = sbx_hostkey_secret(r->ns, r->name, c->o.instance)))
+		fail(r, "%s", sbx_error_last());
+	r->phase = P_CHECK;
+	cJSON_ArrayForEach(obj, p.check)
+		start_check(r, obj);
+	cJSON_Delete(p.check);
+	if (!r->pending)
+		next_phase(r);
 }
 
-/* ---- removed, invalid, blocked --------------------------------------- */
+/* ---- invalid, kept ---------------------------------------------------- */
 
-static void scale_done(sbx_kube_resp *resp, void *payload)
+static void report_done(sbx_kube_resp *resp, void *payload)
+{
+	struct rec *r = payload;
+
+	if (resp->err)
+		fail(r, "%s", resp->message);
+	if (--r->pending)
+		return;
+	if (r->failed)
+		finish(r);
+	else
+		report(r, "InvalidSpec");
+}
+
+/* The file is there but unusable: report every problem, touch nothing. */
+static void invalid_file(struct rec *r, const struct sandbox_view *v)
+{
+	controller *c = r->c;
+	sbx_buf name = SBX_BUF_INIT;
+
+	r->problems = cJSON_CreateArray();
+	for (size_t j = 0; j < c->repo_diags.count; j++) {
+		const sbx_diag *g = &c->repo_diags.items[j];
+		const char *base = strrchr(g->path, '/');
+		sbx_buf line = SBX_BUF_INIT;
+		size_t stem;
+
+		/* sandboxes/NAME.yaml, or the refused sandboxes/NAME.yml */
+		if (strncmp(g->path, "sandboxes/", 10) || !base)
+			continue;
+		stem = strcspn(base + 1, ".");
+		if (stem != strlen(r->name) || strncmp(base + 1, r->name, stem))
+			continue;
+		if (g->line)
+			sbx_buf_printf(&line, "%s:%d:%d: %s", g->path, g->line, g->col, g->message);
+		else
+			sbx_buf_printf(&line, "%s: %s", g->path, g->message);
+		cJSON_AddItemToArray(r->problems, cJSON_CreateString(sbx_buf_cstr(&line)));
+		if (!r->message.len)
+			sbx_buf_printf(&r->message, "%s (live objects are left as they are)", sbx_buf_cstr(&line));
+		sbx_buf_dispose(&line);
+	}
+	sbx_buf_dispose(&name);
+	if (!v->obj) {
+		/* a Sandbox to carry the status */
+		sbx_kube_apply_options ao = SBX_KUBE_APPLY_OPTIONS_INIT;
+		cJSON *cr = sandbox_object(r, NULL, NULL);
+
+		sent(r, sbx_kube_start_apply(c->kube, cr, &ao, report_done, r), "apply");
+		cJSON_Delete(cr);
+		if (!r->pending)
+			finish(r);
+		return;
+	}
+	report(r, "InvalidSpec");
+}
+
+/* ---- removed: the grace period and the deletion ----------------------- */
+
+struct deployments {
+	struct rec *r;
+	const char *ns;
+	bool all;            /* deleting: every one; stopping: those still running */
+	const char *verb;
+};
+
+static void step_done(sbx_kube_resp *resp, void *payload);
+
+static void each_deployment(const char *key, const cJSON *obj, void *payload)
+{
+	struct deployments *d = payload;
+	const cJSON *replicas = cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "spec"), "replicas");
+	const char *kind = str_at(obj, "kind", NULL), *ns = meta(obj, "namespace");
+
+	(void)key;
+	if (!kind || strcmp(kind, "Deployment") || !ns || strcmp(ns, d->ns) ||
+	    meta(obj, "deletionTimestamp") || !controller_owns(d->r->c, obj))
+		return;
+	if (d->all) {
+		sbx_kube_delete_options del = SBX_KUBE_DELETE_OPTIONS_INIT;
+
+		del.uid = meta(obj, "uid");
+		sent(d->r, sbx_kube_start_delete(d->r->c->kube, kind_of(obj), ns, meta(obj, "name"), &del,
+						 step_done, d->r), "delete");
+	} else if (!cJSON_IsNumber(replicas) || replicas->valuedouble != 0) {
+		/* the scale subresource leaves our other fields alone */
+		sent(d->r, sbx_kube_start_patch(d->r->c->kube, kind_of(obj), ns, meta(obj, "name"), "scale",
+						"{\"spec\":{\"replicas\":0}}", step_done, d->r), "scale");
+	}
+}
+
+/* The status of a removed sandbox: PendingDelete with its clock. */
+static void pending_status(struct rec *r)
+{
+	struct status s;
+	char since[32], until[32];
+
+	status_init(&s);
+	controller_timestamp(since, r->v.since_ms);
+	controller_timestamp(until, r->v.until_ms);
+	s.sync = "PendingDelete";
+	s.health = SBX_HEALTH_SUSPENDED;
+	s.pending_since = since;
+	if (r->failed && r->v.action == SBX_ACT_DELETE)
+		sbx_buf_printf(&s.message, "the grace period ended at %s; deleting failed and is retried: %s",
+			       until, sbx_buf_cstr(&r->failure));
+	else if (r->failed)
+		sbx_buf_printf(&s.message, "sandboxes/%s.yaml was removed; stopping the workload failed and "
+			       "is retried: %s", r->name, sbx_buf_cstr(&r->failure));
+	else if (r->message.len)
+		sbx_buf_puts(&s.message, sbx_buf_cstr(&r->message));
+	else if (r->v.held)
+		sbx_buf_printf(&s.message, "sandboxes/%s.yaml was removed and the grace period ended at %s, "
+			       "but nothing is deleted while removals are refused: %s", r->name, until,
+			       r->c->fleet.message);
+	else
+		sbx_buf_printf(&s.message, "sandboxes/%s.yaml was removed: the workload is stopped and the "
+			       "namespace and volume are kept until %s; restore the file to get the "
+			       "sandbox back with its data", r->name, until);
+	write_status(r, &s);
+	status_dispose(&s);
+}
+
+static void step_done(sbx_kube_resp *resp, void *payload)
 {
 	struct rec *r = payload;
 
 	if (resp->err && resp->err != SBX_ENOTFOUND)
 		fail(r, "%s", resp->message);
 	if (--r->pending == 0)
+		pending_status(r);
+}
+
+static void sandbox_deleted(sbx_kube_resp *resp, void *payload)
+{
+	struct rec *r = payload;
+
+	if (resp->err && resp->err != SBX_ENOTFOUND) {
+		fail(r, "deleting the Sandbox: %s", resp->message);
+		r->pending--;
+		pending_status(r);
+		return;
+	}
+	log_info(r->name, "deleted");
+	if (--r->pending == 0)
 		finish(r);
 }
 
-static long long parse_ts(const char *s)
-{
-	struct tm tm = { 0 };
-
-	return s && strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) ? (long long)timegm(&tm) * 1000 : 0;
-}
-
-/* The file is gone: stop the workload, keep namespace and volume for the
- * grace period (looking again when it ends), then delete. */
-static void pending_delete(struct rec *r)
+/* The file is gone: stop the workload and keep namespace and volume for
+ * the grace period; once it is over, one deleting step per pass, each
+ * started only when the one before has been seen done. */
+static void removed(struct rec *r, const struct sandbox_view *v)
 {
 	controller *c = r->c;
-	const cJSON *cr = live_sandbox(c, r->name), *dep = NULL;
-	const char *since = live_status_str(cr, "pendingDeleteSince", NULL);
-	const char *ns = cr ? cJSON_IsString(cJSON_GetObjectItem(cJSON_GetObjectItem(cr, "spec"), "namespace")) ?
-			 cJSON_GetObjectItem(cJSON_GetObjectItem(cr, "spec"), "namespace")->valuestring : NULL : NULL;
-	long long grace = (c->repo && c->repo->policy ? c->repo->policy->grace_period_s : 72 * 3600) * 1000LL;
-	long long now = controller_wall_ms(), start = since ? parse_ts(since) : now;
-	sbx_buf key = SBX_BUF_INIT;
-	struct status s;
-	char ts[32];
+	struct deployments d = { r, v->ns, r->v.action == SBX_ACT_DELETE, NULL };
+	long long now = controller_wall_ms();
 
-	if (!cr) {
-		finish(r); /* nothing of it is left */
+	r->ns = v->ns ? strdup(v->ns) : NULL;
+	if (!may_write(r)) {
+		finish(r);
 		return;
 	}
-	if (ns) {
-		sbx_buf_printf(&key, "apps/Deployment/%s/sandbox", ns);
-		dep = cache_get(c->cache, sbx_buf_cstr(&key));
+	if (r->v.action == SBX_ACT_PENDING_DELETE) {
+		if (v->ns)
+			cache_each(c->cache, r->name, each_deployment, &d);
+		if (!r->v.held)
+			r->requeue_ms = (long)(r->v.until_ms - now + 1000);
+		if (!r->pending)
+			pending_status(r);
+		return;
 	}
-	sbx_buf_dispose(&key);
-	if (now - start >= grace) {
-		/* the grace period is over: the namespace goes, data included */
-		const sbx_kind *nsk = sbx_kind_find("v1", "Namespace"), *sk = sbx_kind_find("sandbox.dev/v1alpha1", "Sandbox");
+	r->requeue_ms = STEP_REQUEUE_MS;
+	switch (r->v.step) {
+	case SBX_STEP_WORKLOAD:
+		sbx_buf_printf(&r->message, "the grace period is over: deleting the workload, then "
+			       "namespace %s with its volume", v->ns);
+		log_info(r->name, "grace period over: deleting the workload in %s", v->ns);
+		cache_each(c->cache, r->name, each_deployment, &d);
+		break;
+	case SBX_STEP_NAMESPACE: {
+		sbx_kube_delete_options del = SBX_KUBE_DELETE_OPTIONS_INIT;
 
-		log_info(r->name, "grace period over: deleting namespace %s and the Sandbox", ns ? ns : "");
-		if (ns) {
-			r->pending++;
-			r->writes++;
-			sbx_kube_start_delete(c->kube, nsk, NULL, ns, NULL, scale_done, r);
+		sbx_buf_printf(&r->message, "the grace period is over: deleting namespace %s with its volume",
+			       v->ns);
+		log_info(r->name, "grace period over: deleting namespace %s (uid %s)", v->ns,
+			 v->live.ns_uid_recorded);
+		del.uid = v->live.ns_uid_recorded;
+		sent(r, sbx_kube_start_delete(c->kube, sbx_kind_find("v1", "Namespace"), NULL, v->ns, &del,
+					      step_done, r), "delete");
+		break;
+	}
+	case SBX_STEP_WAIT:
+		sbx_buf_printf(&r->message, "the grace period is over: namespace %s is being deleted; the "
+			       "Sandbox goes when it is gone", v->ns);
+		break;
+	case SBX_STEP_SANDBOX:
+	case SBX_STEP_NONE: {
+		sbx_kube_delete_options del = SBX_KUBE_DELETE_OPTIONS_INIT;
+
+		if (r->v.keep_namespace && v->ns) {
+			sbx_buf why = SBX_BUF_INIT;
+
+			const char *rec = v->live.ns_uid_recorded;
+
+			if (!rec || !*rec)
+				sbx_buf_printf(&why, "namespace %s was not created by this Sandbox (no uid was "
+					       "recorded), so it is left in place", v->ns);
+			else if (!v->live.ns_ours)
+				sbx_buf_printf(&why, "namespace %s does not carry this controller's tracking id, "
+					       "so it is left in place", v->ns);
+			else
+				sbx_buf_printf(&why, "namespace %s is not the one this Sandbox created (uid %s, "
+					       "not %s), so it is left in place", v->ns,
+					       v->live.ns_uid ? v->live.ns_uid : "none", rec);
+			log_warn(r->name, "%s", sbx_buf_cstr(&why));
+			emit_event(r, "Warning", "NamespaceKept", sbx_buf_cstr(&why));
+			sbx_buf_dispose(&why);
 		}
-		r->pending++;
-		r->writes++;
-		sbx_kube_start_delete(c->kube, sk, NULL, r->name, NULL, scale_done, r);
+		r->requeue_ms = 0;
+		del.uid = meta(v->obj, "uid");
+		sent(r, sbx_kube_start_delete(c->kube, sbx_kind_find("sandbox.dev/v1alpha1", "Sandbox"), NULL,
+					      r->name, &del, sandbox_deleted, r), "delete");
+		if (!r->pending)
+			pending_status(r);
 		return;
 	}
-	/* stop the workload; the scale subresource leaves our other fields alone */
-	if (ns && dep && cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetObjectItem(dep, "spec"), "replicas")) &&
-	    cJSON_GetObjectItem(cJSON_GetObjectItem(dep, "spec"), "replicas")->valuedouble != 0) {
-		r->pending++;
-		r->writes++;
-		if (sbx_kube_start_patch(c->kube, sbx_kind_find("apps/v1", "Deployment"), ns, "sandbox", "scale",
-					 "{\"spec\":{\"replicas\":0}}", scale_done, r) < 0)
-			r->pending--;
 	}
-	r->requeue_ms = (long)(grace - (now - start) + 1000);
-	status_init(&s);
-	controller_timestamp(ts, start);
-	s.sync = "PendingDelete";
-	s.health = SBX_HEALTH_SUSPENDED;
-	s.pending_since = ts;
-	free(r->ns);
-	r->ns = ns ? strdup(ns) : NULL;
-	sbx_buf_printf(&s.message, "sandboxes/%s.yaml was removed: the workload is stopped and the "
-		       "namespace and volume are kept until %lld s after %s; restore the file to get "
-		       "the sandbox back with its data", r->name, grace / 1000, ts);
-	write_status(r, &s);
-	status_dispose(&s);
-}
-
-static void status_only(struct rec *r, const char *sync, const char *message, cJSON *problems)
-{
-	struct status s;
-
-	status_init(&s);
-	s.sync = sync;
-	s.health = SBX_HEALTH_MISSING;
-	s.problems = problems;
-	sbx_buf_puts(&s.message, message);
-	write_status(r, &s);
-	status_dispose(&s);
+	if (!r->pending)
+		pending_status(r);
 }
 
 /* ---- entry and exit -------------------------------------------------- */
-
-static long requeue_of(struct rec *r);
 
 static void finish(struct rec *r)
 {
@@ -806,29 +953,28 @@ static void finish(struct rec *r)
 		log_info(r->name, "reconciled with %d write(s) in %.3f s", r->writes, secs);
 	if (!r->failed)
 		map_put(c->applied, r->name, "", NULL);
-	workqueue_done(c->queue, r->name, r->failed, r->failed ? 0 : requeue_of(r), controller_now_ms());
+	workqueue_done(c->queue, r->name, r->failed, r->failed ? 0 : r->requeue_ms, controller_now_ms());
 	c->inflight--;
 	free(r->name);
 	free(r->ns);
+	free(r->ns_uid);
+	free(r->ssh_endpoint);
 	cJSON_Delete(r->desired);
 	cJSON_Delete(r->apply);
+	cJSON_Delete(r->prune);
 	cJSON_Delete(r->hostkey);
 	cJSON_Delete(r->conflicts);
+	cJSON_Delete(r->problems);
+	sbx_buf_dispose(&r->message);
 	sbx_buf_dispose(&r->failure);
 	free(r);
-}
-
-static long requeue_of(struct rec *r)
-{
-	return r->requeue_ms;
 }
 
 void reconcile_start(controller *c, const char *name)
 {
 	struct rec *r = calloc(1, sizeof(*r));
-	const sbx_spec *spec;
-	const cJSON *foreign;
-	sbx_buf path = SBX_BUF_INIT;
+	const struct inputs *in = map_get(c->inputs, name);
+	struct sandbox_view v;
 
 	c->inflight++;
 	if (!r || !(r->name = strdup(name))) {
@@ -840,70 +986,31 @@ void reconcile_start(controller *c, const char *name)
 	r->c = c;
 	r->started = controller_now_ms();
 	sbx_buf_init(&r->failure, 8192);
-	r->apply = cJSON_CreateArray();
-	r->conflicts = cJSON_CreateArray();
-	/* another instance's sandbox (the same cluster, another repository):
-	 * not ours to touch, whatever our repository says */
-	foreign = live_sandbox(c, name);
-	if (foreign && !controller_owns(c, foreign) && !(c->repo && sbx_repo_find(c->repo, name))) {
+	sbx_buf_init(&r->message, 8192);
+	if (in)
+		r->in = *in;
+	if (c->repo && c->repo->policy && *c->repo->policy->ssh_endpoint)
+		r->ssh_endpoint = strdup(c->repo->policy->ssh_endpoint);
+	controller_view(c, name, &v);
+	r->v = controller_verdict(c, &v);
+	switch (r->v.action) {
+	case SBX_ACT_IGNORE:
 		finish(r);
-		return;
+		break;
+	case SBX_ACT_APPLY:
+		apply_pass(r);
+		break;
+	case SBX_ACT_INVALID:
+		invalid_file(r, &v);
+		break;
+	case SBX_ACT_KEEP:
+		r->ns = v.ns ? strdup(v.ns) : NULL;
+		sbx_buf_puts(&r->message, c->fleet.message);
+		report(r, "PruneBlocked");
+		break;
+	case SBX_ACT_PENDING_DELETE:
+	case SBX_ACT_DELETE:
+		removed(r, &v);
+		break;
 	}
-	if (!c->repo || !c->repo->policy || !c->repo->templates) {
-		/* nothing can be rendered: change nothing, say why */
-		status_only(r, "PruneBlocked", c->prune_reason ? c->prune_reason :
-			    "the policy or the templates are invalid; nothing is changed until a valid revision arrives",
-			    NULL);
-		return;
-	}
-	spec = sbx_repo_find(c->repo, name);
-	if (spec) {
-		r->phase = P_CHECK;
-		r->pending++; /* hold: the checks must not finish the phase while they start */
-		plan(r, spec);
-		if (--r->pending == 0)
-			next_phase(r);
-		return;
-	}
-	sbx_buf_printf(&path, "sandboxes/%s.yaml", name);
-	for (size_t i = 0; i < c->files.nsandboxes; i++) {
-		if (strcmp(c->files.sandboxes[i].path, sbx_buf_cstr(&path)) == 0) {
-			/* the file is there but invalid: report every problem, touch nothing */
-			cJSON *problems = cJSON_CreateArray();
-			sbx_buf msg = SBX_BUF_INIT;
-			size_t n = 0;
-
-			for (size_t j = 0; j < c->repo_diags.count; j++) {
-				const sbx_diag *g = &c->repo_diags.items[j];
-				sbx_buf line = SBX_BUF_INIT;
-
-				if (strcmp(g->path, sbx_buf_cstr(&path)) != 0)
-					continue;
-				sbx_buf_printf(&line, "%s:%d:%d: %s", g->path, g->line, g->col, g->message);
-				cJSON_AddItemToArray(problems, cJSON_CreateString(sbx_buf_cstr(&line)));
-				if (!n++)
-					sbx_buf_printf(&msg, "%s (live objects are left as they are)", sbx_buf_cstr(&line));
-				sbx_buf_dispose(&line);
-			}
-			if (!live_sandbox(c, name)) {
-				/* a Sandbox to carry the status */
-				cJSON *cr = sandbox_object(r, NULL);
-				sbx_kube_apply_options ao = SBX_KUBE_APPLY_OPTIONS_INIT;
-
-				sbx_kube_apply(c->kube, NULL, cr, &ao);
-				cJSON_Delete(cr);
-				r->writes++;
-			}
-			status_only(r, "InvalidSpec", sbx_buf_cstr(&msg), problems);
-			sbx_buf_dispose(&msg);
-			sbx_buf_dispose(&path);
-			return;
-		}
-	}
-	sbx_buf_dispose(&path);
-	if (c->prune_blocked) {
-		status_only(r, "PruneBlocked", c->prune_reason, NULL);
-		return;
-	}
-	pending_delete(r);
 }

@@ -88,9 +88,13 @@ int sbx_safety_fleet_decide(sbx_safety_fleet *out, const sbx_safety_input *in)
 		    in->policy_error && *in->policy_error ? in->policy_error : "see the controller log");
 	} else if (in->nfiles == 0 && f.fleet > 0) {
 		f.block = SBX_BLOCK_EMPTY;
-		say(&f, "revision %.12s has no sandbox files at all; deleting all %zu sandboxes is "
-		    "refused (restore sandboxes/, or delete the Sandbox objects by hand)",
-		    in->revision ? in->revision : "", f.fleet);
+		say(&f, "revision %.12s has no sandbox files at all; deleting ", in->revision ? in->revision : "");
+		if (f.fleet == 1)
+			say(&f, "the only sandbox");
+		else
+			say(&f, "all %zu sandboxes", f.fleet);
+		say(&f, " is refused: restore sandboxes/ (to remove the last sandbox, delete its Sandbox "
+		    "and namespace with kubectl)");
 	} else if (nremoved > 1 && nremoved * 100 > (size_t)in->max_prune_percent * f.fleet) {
 		f.block = SBX_BLOCK_MASS;
 		say(&f, "revision %.12s removes %zu of %zu sandboxes (", in->revision ? in->revision : "",

@@ -33,6 +33,7 @@ cleanup() {
 	kubectl get ns -o name | grep -E "namespace/(b|k)$id-" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
 	kubectl get sandboxes -o name | grep "/b$id" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
 	kubectl delete node -l "sandbox-bench=$id" --wait=false >/dev/null 2>&1
+	kubectl -n kube-system delete configmap "bench-$id-state" --wait=false >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

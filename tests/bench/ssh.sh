@@ -26,6 +26,7 @@ cleanup() {
 	kubectl delete clusterportforward "bench-$id" --wait=false >/dev/null 2>&1 || true
 	kubectl delete sandbox "$name" --wait=false >/dev/null 2>&1 || true
 	kubectl delete ns "b$id-$name" --wait=false >/dev/null 2>&1 || true
+	kubectl -n kube-system delete configmap "bench-$id-state" --wait=false >/dev/null 2>&1 || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -30,6 +30,7 @@ cleanup() {
 	kubectl delete clusterportforward "cli-$id" --wait=false >/dev/null 2>&1
 	for n in $names; do kubectl delete sandbox "$n" --wait=false >/dev/null 2>&1; done
 	kubectl get ns -o name | grep "namespace/$prefix" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
+	kubectl -n kube-system delete configmap "cli-$id-state" --wait=false >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -25,6 +25,7 @@ cleanup() {
 	stop_sshd
 	for n in ana ben cyd dee "zed-$id"; do kubectl delete sandbox "$n" --wait=false >/dev/null 2>&1; done
 	kubectl get ns -o name | grep "namespace/$prefix" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
+	for n in kube-system default; do kubectl -n "$n" delete configmap "e2e-$id-state" --wait=false >/dev/null 2>&1; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

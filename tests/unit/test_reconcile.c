@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Unit tests for controller/reconcile.c without a cluster: the API
+ * client's request starters and watches are replaced at link time
+ * (-Wl,--wrap, as cmocka suggests for mocking), so every request a pass
+ * starts is recorded, completed by the test with the answer it needs, or
+ * made to fail to start. The cache is the real one, fed through the
+ * watch handlers it registers. What is checked: a request that cannot
+ * start ends the pass with an error and frees its worker slot; a replica
+ * that lost its Lease writes nothing more.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "controller.h"
+#include "error.h"
+#include "render.h"
+
+/* ---- the recorded API client ----------------------------------------- */
+
+struct call {
+	char what[32];          /* "GET", "apply", "apply:status", "create", "delete", "patch:scale", "event" */
+	char kind[40];
+	char name[64];
+	sbx_kube_done_fn done;
+	void *payload;
+	bool completed;
+};
+
+static struct call calls[128];
+static size_t ncalls;
+static const char *fail_start;   /* a `what` whose requests fail to start */
+
+static int record(const char *what, const char *kind, const char *name, sbx_kube_done_fn done,
+		  void *payload)
+{
+	struct call *c;
+
+	if (fail_start && !strcmp(fail_start, what))
+		return sbx_error_set(SBX_ENOMEM, "injected: a %s request could not start", what);
+	assert_true(ncalls < sizeof(calls) / sizeof(calls[0]));
+	c = &calls[ncalls++];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->what, sizeof(c->what), "%s", what);
+	snprintf(c->kind, sizeof(c->kind), "%s", kind ? kind : "");
+	snprintf(c->name, sizeof(c->name), "%s", name ? name : "");
+	c->done = done;
+	c->payload = payload;
+	return 0;
+}
+
+static const char *jstr(const cJSON *o, const char *a, const char *b)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, a);
+
+	if (b)
+		v = cJSON_GetObjectItem(v, b);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int __wrap_sbx_kube_start(sbx_kube *k, const sbx_kube_req *req, sbx_kube_done_fn done, void *payload);
+int __wrap_sbx_kube_start(sbx_kube *k, const sbx_kube_req *req, sbx_kube_done_fn done, void *payload)
+{
+	(void)k;
+	return record(req->method, NULL, req->path, done, payload);
+}
+
+int __wrap_sbx_kube_start_create(sbx_kube *k, const cJSON *obj, sbx_kube_done_fn done, void *payload);
+int __wrap_sbx_kube_start_create(sbx_kube *k, const cJSON *obj, sbx_kube_done_fn done, void *payload)
+{
+	(void)k;
+	return record("create", jstr(obj, "kind", NULL), jstr(obj, "metadata", "name"), done, payload);
+}
+
+int __wrap_sbx_kube_start_apply(sbx_kube *k, const cJSON *obj, const sbx_kube_apply_options *o,
+				sbx_kube_done_fn done, void *payload);
+int __wrap_sbx_kube_start_apply(sbx_kube *k, const cJSON *obj, const sbx_kube_apply_options *o,
+				sbx_kube_done_fn done, void *payload)
+{
+	(void)k;
+	return record(o && o->subresource ? "apply:status" : "apply", jstr(obj, "kind", NULL),
+		      jstr(obj, "metadata", "name"), done, payload);
+}
+
+int __wrap_sbx_kube_start_delete(sbx_kube *k, const sbx_kind *kind, const char *ns, const char *name,
+				 const sbx_kube_delete_options *o, sbx_kube_done_fn done, void *payload);
+int __wrap_sbx_kube_start_delete(sbx_kube *k, const sbx_kind *kind, const char *ns, const char *name,
+				 const sbx_kube_delete_options *o, sbx_kube_done_fn done, void *payload)
+{
+	(void)k;
+	(void)ns;
+	(void)o;
+	return record("delete", kind->kind, name, done, payload);
+}
+
+int __wrap_sbx_kube_start_patch(sbx_kube *k, const sbx_kind *kind, const char *ns, const char *name,
+				const char *subresource, const char *merge_patch, sbx_kube_done_fn done,
+				void *payload);
+int __wrap_sbx_kube_start_patch(sbx_kube *k, const sbx_kind *kind, const char *ns, const char *name,
+				const char *subresource, const char *merge_patch, sbx_kube_done_fn done,
+				void *payload)
+{
+	(void)k;
+	(void)ns;
+	(void)merge_patch;
+	return record(subresource && !strcmp(subresource, "scale") ? "patch:scale" : "patch", kind->kind,
+		      name, done, payload);
+}
+
+int __wrap_sbx_kube_start_event(sbx_kube *k, const cJSON *about, const char *type, const char *reason,
+				const char *message, sbx_kube_done_fn done, void *payload);
+int __wrap_sbx_kube_start_event(sbx_kube *k, const cJSON *about, const char *type, const char *reason,
+				const char *message, sbx_kube_done_fn done, void *payload)
+{
+	(void)k;
+	(void)about;
+	(void)type;
+	(void)message;
+	return record("event", reason, NULL, done, payload);
+}
+
+/* Watches: the cache's handlers are kept, to feed it objects. */
+struct fake_watch {
+	const sbx_kind *kind;
+	sbx_kube_watch_handlers h;
+	void *payload;
+};
+
+static struct fake_watch watches[32];
+static size_t nwatches;
+
+int __wrap_sbx_kube_watch_start(sbx_kube_watch **out, sbx_kube *k, const sbx_kind *kind, const char *ns,
+				const char *selector, const sbx_kube_watch_handlers *h, void *payload);
+int __wrap_sbx_kube_watch_start(sbx_kube_watch **out, sbx_kube *k, const sbx_kind *kind, const char *ns,
+				const char *selector, const sbx_kube_watch_handlers *h, void *payload)
+{
+	(void)k;
+	(void)ns;
+	(void)selector;
+	assert_true(nwatches < sizeof(watches) / sizeof(watches[0]));
+	watches[nwatches] = (struct fake_watch){ kind, *h, payload };
+	*out = (sbx_kube_watch *)&watches[nwatches++];
+	return 0;
+}
+
+bool __wrap_sbx_kube_watch_synced(const sbx_kube_watch *w);
+bool __wrap_sbx_kube_watch_synced(const sbx_kube_watch *w)
+{
+	(void)w;
+	return true;
+}
+
+void __wrap_sbx_kube_watch_stop(sbx_kube_watch *w);
+void __wrap_sbx_kube_watch_stop(sbx_kube_watch *w)
+{
+	(void)w;
+}
+
+/* Put an object (JSON) into the cache, as its watch would. */
+static void feed(const char *json)
+{
+	cJSON *obj = cJSON_Parse(json);
+
+	assert_non_null(obj);
+	for (size_t i = 0; i < nwatches; i++)
+		if (!strcmp(watches[i].kind->kind, jstr(obj, "kind", NULL)))
+			watches[i].h.upsert(obj, watches[i].payload);
+	cJSON_Delete(obj);
+}
+
+/* Complete every request recorded so far (not those its answers start)
+ * with `err`, or success. */
+static void complete_all(int err)
+{
+	size_t n = ncalls;
+
+	for (size_t i = 0; i < n; i++) {
+		sbx_kube_resp resp;
+
+		if (calls[i].completed)
+			continue;
+		calls[i].completed = true;
+		memset(&resp, 0, sizeof(resp));
+		resp.err = err;
+		resp.status = err == SBX_ENOTFOUND ? 404 : err ? 500 : 200;
+		if (err)
+			snprintf(resp.message, sizeof(resp.message), "%s", err == SBX_ENOTFOUND ? "not found" : "boom");
+		if (calls[i].done)
+			calls[i].done(&resp, calls[i].payload);
+	}
+}
+
+static size_t count(const char *what)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ncalls; i++)
+		n += !strcmp(calls[i].what, what);
+	return n;
+}
+
+/* ---- a controller around the real cache, queue and metrics ------------ */
+
+static controller c;
+static sbx_kube_config cfg;
+
+static int setup(void **state)
+{
+	const char *src = getenv("SBX_SOURCE_ROOT");
+	sbx_diags d = SBX_DIAGS_INIT;
+
+	(void)state;
+	ncalls = 0;
+	nwatches = 0;
+	fail_start = NULL;
+	memset(&c, 0, sizeof(c));
+	c.o.instance = "t";
+	c.o.workers = 4;
+	c.o.lease_namespace = "ctl";
+	c.leader = true;
+	c.file_state = map_new();
+	c.inputs = map_new();
+	c.created_ns = map_new();
+	c.applied = map_new();
+	c.queue = workqueue_new(NULL);
+	c.m = metrics_new();
+	controller_metrics_init(&c);
+	sbx_kube_options ko = SBX_KUBE_OPTIONS_INIT;
+
+	cfg.server = "https://127.0.0.1:1";
+	if (sbx_kube_new(&c.kube, &cfg, &ko) < 0 || cache_new(&c.cache, c.kube, NULL, NULL) < 0)
+		return -1;
+	if (sbx_repo_load_dir(&c.repo, src ? src : ".", &d) != 0) {
+		sbx_diags_dispose(&d);
+		return -1;
+	}
+	sbx_diags_dispose(&d);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	cache_free(c.cache);
+	sbx_kube_free(c.kube);
+	sbx_repo_free(c.repo);
+	workqueue_free(c.queue);
+	metrics_free(c.m);
+	map_free(c.file_state, NULL);
+	map_free(c.inputs, NULL);
+	map_free(c.created_ns, free);
+	map_free(c.applied, NULL);
+	return 0;
+}
+
+static void set_file(const char *name, sbx_file_state s)
+{
+	map_put(c.file_state, name, (void *)(intptr_t)(s + 1), NULL);
+}
+
+/* Hand `name` to reconcile as the loop does. */
+static void start(const char *name)
+{
+	const char *key;
+
+	workqueue_add(c.queue, name, 0);
+	key = workqueue_get(c.queue, 0);
+	assert_non_null(key);
+	assert_string_equal(key, name);
+	reconcile_start(&c, key);
+}
+
+static bool metrics_say(const char *line)
+{
+	sbx_buf out = SBX_BUF_INIT;
+	bool found;
+
+	metrics_write(&out, c.m);
+	found = strstr(sbx_buf_cstr(&out), line) != NULL;
+	sbx_buf_dispose(&out);
+	return found;
+}
+
+/* The pass is over and its worker slot free; the key waits for a retry. */
+static void assert_ended_with_error(void)
+{
+	assert_int_equal(c.inflight, 0);
+	assert_int_equal(workqueue_active(c.queue), 0);
+	assert_int_equal(workqueue_depth(c.queue), 1);
+	assert_true(metrics_say("sandbox_reconciles_total{result=\"error\"} 1"));
+}
+
+/* An apply that cannot start (the client out of memory, say) ends the
+ * pass: no request left counted, the slot free, a retry queued. */
+static void test_reconcile__apply_that_cannot_start_ends_the_pass(void **state)
+{
+	(void)state;
+	set_file("alice", SBX_FILE_VALID);
+	fail_start = "apply";
+	start("alice");
+	/* nothing of it is live: the Sandbox and the Namespace are looked up */
+	assert_int_equal(count("GET"), 2);
+	assert_int_equal(c.inflight, 1);
+	complete_all(SBX_ENOTFOUND);
+	assert_int_equal(count("apply"), 0);
+	assert_ended_with_error();
+}
+
+/* Stopping a removed sandbox's workload cannot start: the pass still
+ * writes its status, then ends with the error and frees the slot. */
+static void test_reconcile__scale_that_cannot_start_ends_the_pass(void **state)
+{
+	(void)state;
+	feed("{\"apiVersion\":\"sandbox.dev/v1alpha1\",\"kind\":\"Sandbox\",\"metadata\":{\"name\":\"gone\","
+	     "\"uid\":\"s1\",\"labels\":{\"" SBX_LABEL_MANAGED_BY "\":\"" SBX_MANAGER "\",\"" SBX_LABEL_NAME "\":\"gone\"},"
+	     "\"annotations\":{\"" SBX_ANNOTATION_TRACKING "\":\"t:sandbox.dev/Sandbox:/gone\"}},"
+	     "\"spec\":{\"namespace\":\"sbx-gone\"},\"status\":{\"sync\":\"Synced\"}}");
+	feed("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"sandbox\","
+	     "\"namespace\":\"sbx-gone\",\"uid\":\"d1\",\"labels\":{\"" SBX_LABEL_MANAGED_BY "\":\"" SBX_MANAGER "\","
+	     "\"" SBX_LABEL_NAME "\":\"gone\"},\"annotations\":{\"" SBX_ANNOTATION_TRACKING "\":"
+	     "\"t:apps/Deployment:sbx-gone/sandbox\"}},\"spec\":{\"replicas\":1}}");
+	fail_start = "patch:scale";
+	start("gone");
+	assert_int_equal(count("patch:scale"), 0);
+	assert_int_equal(count("apply:status"), 1);
+	complete_all(0);
+	assert_ended_with_error();
+}
+
+/* An invalid file whose carrier Sandbox cannot be created. */
+static void test_reconcile__invalid_file_whose_sandbox_cannot_start(void **state)
+{
+	(void)state;
+	set_file("bad", SBX_FILE_INVALID);
+	fail_start = "apply";
+	start("bad");
+	assert_int_equal(ncalls, 0);
+	assert_ended_with_error();
+}
+
+/* Leadership lost between the look-ups and the first write wave: nothing
+ * is applied, the pass ends. */
+static void test_reconcile__no_write_after_the_lease_is_lost(void **state)
+{
+	(void)state;
+	set_file("alice", SBX_FILE_VALID);
+	c.o.leader_elect = true;
+	c.lease_valid_until = controller_now_ms() + 60000;
+	start("alice");
+	assert_int_equal(count("GET"), 2);
+	c.lease_valid_until = controller_now_ms() - 1;
+	complete_all(SBX_ENOTFOUND);
+	assert_int_equal(count("apply"), 0);
+	assert_int_equal(count("apply:status"), 0);
+	assert_int_equal(count("create"), 0);
+	assert_int_equal(c.inflight, 0);
+	c.o.leader_elect = false;
+}
+
+/* And with the Lease held, the same pass applies the Sandbox first. */
+static void test_reconcile__the_sandbox_is_applied_first(void **state)
+{
+	(void)state;
+	set_file("alice", SBX_FILE_VALID);
+	start("alice");
+	complete_all(SBX_ENOTFOUND);
+	assert_int_equal(ncalls, 3);
+	assert_string_equal(calls[2].what, "apply");
+	assert_string_equal(calls[2].kind, "Sandbox");
+	complete_all(0);
+	assert_string_equal(calls[3].kind, "Namespace");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reconcile__apply_that_cannot_start_ends_the_pass, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconcile__scale_that_cannot_start_ends_the_pass, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconcile__invalid_file_whose_sandbox_cannot_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconcile__no_write_after_the_lease_is_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconcile__the_sandbox_is_applied_first, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
