@@ -181,6 +181,10 @@ struct sandbox_view {
 
 void controller_view(controller *c, const char *name, struct sandbox_view *v);
 
+/* "sandboxes/NAME.yaml" (or the refused ".yml") -> NAME into out (cleared
+ * first); false when path is not such a file. */
+bool controller_file_name(sbx_buf *out, const char *path);
+
 /* What safety.c says this sandbox may undergo now. */
 sbx_verdict controller_verdict(const controller *c, const struct sandbox_view *v);
 

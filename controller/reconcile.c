@@ -604,14 +604,11 @@ static void stamp_hash(cJSON *obj)
 	free(text);
 }
 
-struct gather {
-	cJSON *live;
-};
-
-static void gather(const char *key, const cJSON *obj, void *payload)
+/* Add a cache object to the array `live` by reference (borrowed). */
+static void gather(const char *key, const cJSON *obj, void *live)
 {
 	(void)key;
-	cJSON_AddItemReferenceToArray(((struct gather *)payload)->live, (cJSON *)obj);
+	cJSON_AddItemReferenceToArray(live, (cJSON *)obj);
 }
 
 /* Whether obj carries the sandbox label of `name` (cache_each found it). */
@@ -635,7 +632,7 @@ static void apply_pass(struct rec *r)
 	sbx_diags d = SBX_DIAGS_INIT;
 	sbx_effective e;
 	sbx_buf ns = SBX_BUF_INIT, key = SBX_BUF_INIT;
-	struct gather g = { cJSON_CreateArray() };
+	cJSON *live_objs = cJSON_CreateArray();
 	cJSON *objs = NULL, *obj;
 	sbx_plan p;
 
@@ -648,7 +645,7 @@ static void apply_pass(struct rec *r)
 		sbx_diags_format(&r->failure, &d);
 		r->failed = 1;
 		sbx_diags_dispose(&d);
-		cJSON_Delete(g.live);
+		cJSON_Delete(live_objs);
 		r->phase = P_DONE;
 		applied_status(r);
 		return;
@@ -666,7 +663,7 @@ static void apply_pass(struct rec *r)
 		stamp_hash(obj);
 	/* the live objects that may matter: this sandbox's, and whatever sits
 	 * where a desired object goes */
-	cache_each(c->cache, r->name, gather, &g);
+	cache_each(c->cache, r->name, gather, live_objs);
 	cJSON_ArrayForEach(obj, r->desired) {
 		const cJSON *live;
 
@@ -674,19 +671,19 @@ static void apply_pass(struct rec *r)
 		sbx_diff_key(&key, obj);
 		live = cache_get(c->cache, sbx_buf_cstr(&key));
 		if (live && !same_label(live, r->name))
-			cJSON_AddItemReferenceToArray(g.live, (cJSON *)live);
+			cJSON_AddItemReferenceToArray(live_objs, (cJSON *)live);
 	}
 	sbx_buf_dispose(&key);
 	po.instance = c->o.instance;
 	po.prune = r->v.prune;
-	if (sbx_plan_make(&p, r->desired, g.live, &po) < 0) {
-		cJSON_Delete(g.live);
+	if (sbx_plan_make(&p, r->desired, live_objs, &po) < 0) {
+		cJSON_Delete(live_objs);
 		fail(r, "%s", sbx_error_last());
 		r->phase = P_DONE;
 		applied_status(r);
 		return;
 	}
-	cJSON_Delete(g.live);
+	cJSON_Delete(live_objs);
 	r->apply = p.apply;
 	r->conflicts = p.conflicts;
 	r->prune = p.prune;
@@ -727,15 +724,11 @@ static void invalid_file(struct rec *r, const struct sandbox_view *v)
 	r->problems = cJSON_CreateArray();
 	for (size_t j = 0; j < c->repo_diags.count; j++) {
 		const sbx_diag *g = &c->repo_diags.items[j];
-		const char *base = strrchr(g->path, '/');
 		sbx_buf line = SBX_BUF_INIT;
-		size_t stem;
 
 		/* sandboxes/NAME.yaml, or the refused sandboxes/NAME.yml */
-		if (strncmp(g->path, "sandboxes/", 10) || !base)
-			continue;
-		stem = strcspn(base + 1, ".");
-		if (stem != strlen(r->name) || strncmp(base + 1, r->name, stem))
+		if (strncmp(g->path, "sandboxes/", 10) || !controller_file_name(&name, g->path) ||
+		    strcmp(sbx_buf_cstr(&name), r->name) != 0)
 			continue;
 		if (g->line)
 			sbx_buf_printf(&line, "%s:%d:%d: %s", g->path, g->line, g->col, g->message);

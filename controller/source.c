@@ -33,9 +33,7 @@ static const char *str_at(const cJSON *o, const char *a, const char *b)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* "sandboxes/NAME.yaml" (or .yml) -> NAME in out; false when it is not
- * such a path. */
-static bool file_name(sbx_buf *out, const char *path)
+bool controller_file_name(sbx_buf *out, const char *path)
 {
 	const char *base = strrchr(path, '/'), *dot;
 
@@ -122,10 +120,10 @@ static void write_state(controller *c)
 
 	sbx_buf_init(&names, (size_t)64 << 20);
 	for (size_t i = 0; i < c->files.nsandboxes; i++)
-		if (file_name(&name, c->files.sandboxes[i].path))
+		if (controller_file_name(&name, c->files.sandboxes[i].path))
 			sbx_buf_printf(&names, "%s\n", sbx_buf_cstr(&name));
 	for (size_t i = 0; i < c->files.nrefused; i++)
-		if (file_name(&name, c->files.refused[i]))
+		if (controller_file_name(&name, c->files.refused[i]))
 			sbx_buf_printf(&names, "%s\n", sbx_buf_cstr(&name));
 	cJSON_AddStringToObject(cm, "apiVersion", "v1");
 	cJSON_AddStringToObject(cm, "kind", "ConfigMap");
@@ -488,7 +486,7 @@ static void take_revision(controller *c, const char *oid)
 	/* every sandbox file, by name: valid, invalid, or refused by the source */
 	hash_shared(&h, &files);
 	for (size_t i = 0; i < files.nsandboxes; i++) {
-		if (!file_name(&name, files.sandboxes[i].path))
+		if (!controller_file_name(&name, files.sandboxes[i].path))
 			continue;
 		map_put(t.file_state, sbx_buf_cstr(&name),
 			(void *)(intptr_t)(1 + (sbx_repo_find(repo, sbx_buf_cstr(&name)) ? SBX_FILE_VALID
@@ -496,7 +494,7 @@ static void take_revision(controller *c, const char *oid)
 		note_inputs(&t, sbx_buf_cstr(&name), "file", files.sandboxes[i].data, files.sandboxes[i].len);
 	}
 	for (size_t i = 0; i < files.nrefused; i++) {
-		if (!file_name(&name, files.refused[i]) || map_get(t.file_state, sbx_buf_cstr(&name)))
+		if (!controller_file_name(&name, files.refused[i]) || map_get(t.file_state, sbx_buf_cstr(&name)))
 			continue;
 		map_put(t.file_state, sbx_buf_cstr(&name), (void *)(intptr_t)(1 + SBX_FILE_REFUSED), NULL);
 		note_inputs(&t, sbx_buf_cstr(&name), files.refused[i], NULL, 0);

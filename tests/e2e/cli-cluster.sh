@@ -25,7 +25,7 @@ cleanup() {
 	[ -n "$ctl_pid" ] && kill "$ctl_pid" 2>/dev/null && wait "$ctl_pid" 2>/dev/null
 	stop_sshd
 	[ -n "${sshd2_pid:-}" ] && kill "$sshd2_pid" 2>/dev/null
-	tmux -L "sbx-$id" kill-server 2>/dev/null
+	for n in 1 2 3 4; do tmux -L "sbx-$id-$n" kill-server 2>/dev/null; done
 	[ -n "${SSH_AGENT_PID:-}" ] && kill "$SSH_AGENT_PID" 2>/dev/null
 	kubectl delete clusterportforward "cli-$id" --wait=false >/dev/null 2>&1
 	for n in $names; do kubectl delete sandbox "$n" --wait=false >/dev/null 2>&1; done
@@ -161,47 +161,52 @@ stty -a | grep -v rows > "$tmp/stty.after"
 sleep 60
 SH
 chmod +x "$tmp/interactive.sh"
-pane() { tmux -L "sbx-$id" capture-pane -p -t t; }
+# each session gets a tmux server of its own: a new session on a server
+# that kill-server is still taking down dies with it
+session=0
+tm() { tmux -L "sbx-$id-$session" "$@"; }
+new_session() { session=$((session + 1)); tm new-session -d -s t -x 120 -y 40 "$@"; }
+pane() { tm capture-pane -p -t t; }
 # tmux starts commands in a fresh environment: this test's settings, quoted
 tmux_env="env $(env | grep -E '^(HOME|KUBECONFIG|SANDBOX_[A-Z_]+|LSAN_OPTIONS|ASAN_OPTIONS|UBSAN_OPTIONS)=' | sed 's/^/"/; s/$/"/' | tr '\n' ' ') TERM=xterm"
-export -f pane; export id
-tmux -L "sbx-$id" new-session -d -s t -x 120 -y 40 "$tmux_env $tmp/interactive.sh"
+export -f pane tm; export id session
+new_session "$tmux_env $tmp/interactive.sh"
 check "interactive: a prompt" until_ok 20 bash -c "pane | grep -q '[#$] *\$'"
-tmux -L "sbx-$id" send-keys -t t "echo marker-\$((6*7))" Enter
+tm send-keys -t t "echo marker-\$((6*7))" Enter
 check "interactive: a command runs" until_ok 10 bash -c "pane | grep -q '^marker-42$'"
-tmux -L "sbx-$id" resize-window -t t -x 100 -y 30
-tmux -L "sbx-$id" send-keys -t t "stty size" Enter
+tm resize-window -t t -x 100 -y 30
+tm send-keys -t t "stty size" Enter
 check "interactive: the window change reaches the remote" until_ok 10 bash -c "pane | grep -q '^30 100$'"
-tmux -L "sbx-$id" send-keys -t t "exit 3" Enter
+tm send-keys -t t "exit 3" Enter
 check "interactive: exit status 3 comes back" until_ok 10 bash -c "grep -qx rc=3 '$tmp/rc'"
 check "interactive: the terminal is restored" diff "$tmp/stty.before" "$tmp/stty.after"
-tmux -L "sbx-$id" kill-server
+tm kill-server
 rm -f "$tmp/rc" "$tmp/stty.after"
-tmux -L "sbx-$id" new-session -d -s t -x 120 -y 40 "$tmux_env $tmp/interactive.sh"
+new_session "$tmux_env $tmp/interactive.sh"
 until_ok 20 bash -c "pane | grep -q '[#$] *\$'"
-tmux -L "sbx-$id" send-keys -t t "sleep 600" Enter
+tm send-keys -t t "sleep 600" Enter
 sleep 0.5
-tmux -L "sbx-$id" send-keys -t t Enter '~.'
+tm send-keys -t t Enter '~.'
 check "'~.' drops a hung session with 255" until_ok 10 bash -c "grep -qx rc=255 '$tmp/rc'"
 check "... and restores the terminal" bash -c "sleep 0.5; diff '$tmp/stty.before' '$tmp/stty.after'"
-tmux -L "sbx-$id" kill-server
+tm kill-server
 
 # SIGTERM in the middle of a session: the terminal is restored all the same
 rm -f "$tmp/rc" "$tmp/stty.after"
-tmux -L "sbx-$id" new-session -d -s t -x 120 -y 40 "$tmux_env $tmp/interactive.sh"
+new_session "$tmux_env $tmp/interactive.sh"
 until_ok 20 bash -c "pane | grep -q '[#$] *\$'"
 pkill -TERM -f "$bin ssh gus -l $me\$"
 check "SIGTERM ends the session and restores the terminal" until_ok 10 bash -c "grep -qx rc=143 '$tmp/rc' && sleep 0.3 && diff '$tmp/stty.before' '$tmp/stty.after'"
-tmux -L "sbx-$id" kill-server
+tm kill-server
 
 # a passphrase is asked for on a terminal; ssh-agent is tried first
 ssh-keygen -q -t ed25519 -N "pw-$id" -C locked -f "$tmp/locked"
 cat "$tmp/locked.pub" >> "$sshd_dir/authorized_keys"
-tmux -L "sbx-$id" new-session -d -s t -x 120 -y 40 "$tmux_env $bin ssh gus -l $me -i $tmp/locked -- echo unlocked-$id; sleep 30"
+new_session "$tmux_env $bin ssh gus -l $me -i $tmp/locked -- echo unlocked-$id; sleep 30"
 check "a passphrase prompt on a terminal" until_ok 20 bash -c "pane | grep -qi passphrase"
-tmux -L "sbx-$id" send-keys -t t "pw-$id" Enter
+tm send-keys -t t "pw-$id" Enter
 check "... and the key it unlocks logs in" until_ok 20 bash -c "pane | grep -q '^unlocked-$id'"
-tmux -L "sbx-$id" kill-server
+tm kill-server
 eval "$(ssh-agent -s)" >/dev/null
 ssh-add -q "$HOME/.ssh/id_ed25519"
 mv "$HOME/.ssh/id_ed25519" "$tmp/id.moved"

@@ -29,6 +29,7 @@ struct call {
 	char what[32];          /* "GET", "apply", "apply:status", "create", "delete", "patch:scale", "event" */
 	char kind[40];
 	char name[64];
+	char revision[SBX_GIT_OID_HEX];   /* a status write's observedRevision */
 	sbx_kube_done_fn done;
 	void *payload;
 	bool completed;
@@ -84,9 +85,15 @@ int __wrap_sbx_kube_start_apply(sbx_kube *k, const cJSON *obj, const sbx_kube_ap
 int __wrap_sbx_kube_start_apply(sbx_kube *k, const cJSON *obj, const sbx_kube_apply_options *o,
 				sbx_kube_done_fn done, void *payload)
 {
+	int r;
+
 	(void)k;
-	return record(o && o->subresource ? "apply:status" : "apply", jstr(obj, "kind", NULL),
-		      jstr(obj, "metadata", "name"), done, payload);
+	r = record(o && o->subresource ? "apply:status" : "apply", jstr(obj, "kind", NULL),
+		   jstr(obj, "metadata", "name"), done, payload);
+	if (r == 0 && jstr(obj, "status", "observedRevision"))
+		snprintf(calls[ncalls - 1].revision, sizeof(calls[ncalls - 1].revision), "%s",
+			 jstr(obj, "status", "observedRevision"));
+	return r;
 }
 
 int __wrap_sbx_kube_start_delete(sbx_kube *k, const sbx_kind *kind, const char *ns, const char *name,
@@ -254,7 +261,7 @@ static int teardown(void **state)
 	workqueue_free(c.queue);
 	metrics_free(c.m);
 	map_free(c.file_state, NULL);
-	map_free(c.inputs, NULL);
+	map_free(c.inputs, free);
 	map_free(c.created_ns, free);
 	map_free(c.applied, NULL);
 	return 0;
@@ -376,6 +383,52 @@ static void test_reconcile__the_sandbox_is_applied_first(void **state)
 	assert_string_equal(calls[2].kind, "Sandbox");
 	complete_all(0);
 	assert_string_equal(calls[3].kind, "Namespace");
+	for (int round = 0; round < 10 && c.inflight; round++)
+		complete_all(0);
+	assert_int_equal(c.inflight, 0);
+}
+
+#define R0 "0000000000000000000000000000000000000000"
+#define R1 "1111111111111111111111111111111111111111"
+#define R2 "2222222222222222222222222222222222222222"
+
+static void set_inputs(const char *name, const char *revision)
+{
+	struct inputs *in = calloc(1, sizeof(*in));
+
+	snprintf(in->hash, sizeof(in->hash), "%.16s", revision);
+	snprintf(in->revision, sizeof(in->revision), "%s", revision);
+	free(map_del(c.inputs, name));
+	map_put(c.inputs, name, in, NULL);
+}
+
+/* A status tells the revision its pass started from: a revision taken
+ * while the pass is in flight is not claimed, and a live status that
+ * still shows an older revision (the cache behind our last write) is not
+ * written back. */
+static void test_reconcile__status_names_the_revision_it_started_from(void **state)
+{
+	size_t i;
+
+	(void)state;
+	feed("{\"apiVersion\":\"sandbox.dev/v1alpha1\",\"kind\":\"Sandbox\",\"metadata\":{\"name\":\"alice\","
+	     "\"uid\":\"s1\",\"labels\":{\"" SBX_LABEL_MANAGED_BY "\":\"" SBX_MANAGER "\",\"" SBX_LABEL_NAME "\":\"alice\"},"
+	     "\"annotations\":{\"" SBX_ANNOTATION_TRACKING "\":\"t:sandbox.dev/Sandbox:/alice\"}},"
+	     "\"spec\":{\"namespace\":\"sbx-alice\"},\"status\":{\"sync\":\"Synced\",\"observedRevision\":\"" R0 "\"}}");
+	set_file("alice", SBX_FILE_VALID);
+	set_inputs("alice", R1);
+	snprintf(c.revision, sizeof(c.revision), "%s", R1);
+	start("alice");
+	/* R2 is taken while the pass runs */
+	set_inputs("alice", R2);
+	snprintf(c.revision, sizeof(c.revision), "%s", R2);
+	for (int round = 0; round < 10; round++)
+		complete_all(round == 0 ? SBX_ENOTFOUND : 0);
+	for (i = 0; i < ncalls && strcmp(calls[i].what, "apply:status"); i++)
+		;
+	assert_true(i < ncalls);
+	assert_string_equal(calls[i].revision, R1);
+	assert_int_equal(c.inflight, 0);
 }
 
 int main(void)
@@ -386,6 +439,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reconcile__invalid_file_whose_sandbox_cannot_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile__no_write_after_the_lease_is_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile__the_sandbox_is_applied_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconcile__status_names_the_revision_it_started_from, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
