@@ -57,27 +57,49 @@ bool sbx_plan_never_pruned(const cJSON *obj)
 	       !strcmp(k, "Sandbox") || (!strcmp(k, "Secret") && name && !strcmp(name, SBX_HOSTKEY_SECRET));
 }
 
-/* The live object with the same key as obj, or NULL. */
-static const cJSON *find(const cJSON *live, const char *key)
+/* A list of objects with their keys, built once. */
+struct keyed {
+	const cJSON **obj;
+	char **key;
+	size_t n;
+};
+
+static int keyed_make(struct keyed *k, const cJSON *list)
 {
-	const cJSON *l;
+	size_t n = (size_t)cJSON_GetArraySize(list);
+	const cJSON *o;
 
-	cJSON_ArrayForEach(l, live) {
-		sbx_buf k = SBX_BUF_INIT;
-		bool same;
+	k->n = 0;
+	k->obj = calloc(n + 1, sizeof(*k->obj));
+	k->key = calloc(n + 1, sizeof(*k->key));
+	if (!k->obj || !k->key)
+		return SBX_ENOMEM;
+	cJSON_ArrayForEach(o, list) {
+		sbx_buf b = SBX_BUF_INIT;
 
-		sbx_diff_key(&k, l);
-		same = !strcmp(sbx_buf_cstr(&k), key);
-		sbx_buf_dispose(&k);
-		if (same)
-			return l;
+		sbx_diff_key(&b, o);
+		if (!(k->key[k->n] = sbx_buf_take(&b, NULL)))
+			return SBX_ENOMEM;
+		k->obj[k->n++] = o;
 	}
-	return NULL;
+	return 0;
 }
 
-static bool has_key(const cJSON *list, const char *key)
+static void keyed_dispose(struct keyed *k)
 {
-	return find(list, key) != NULL;
+	for (size_t i = 0; i < k->n; i++)
+		free(k->key[i]);
+	free(k->key);
+	free(k->obj);
+}
+
+/* The object with this key, or NULL. */
+static const cJSON *find(const struct keyed *k, const char *key)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (!strcmp(k->key[i], key))
+			return k->obj[i];
+	return NULL;
 }
 
 static int add_copy(cJSON *list, const cJSON *obj)
@@ -110,38 +132,36 @@ int sbx_plan_make(sbx_plan *out, const cJSON *desired, const cJSON *live,
 {
 	sbx_plan p = { cJSON_CreateArray(), cJSON_CreateArray(), cJSON_CreateArray(),
 		       cJSON_CreateArray(), 0, 0, false };
+	struct keyed want = { 0 }, have = { 0 };
 	sbx_buf key = SBX_BUF_INIT;
-	const cJSON *obj, *live_ns = NULL;
+	const cJSON *live_ns = NULL;
 	const char *ns = NULL;
 	bool ns_ours;
 	int r = 0;
 
-	if (!p.apply || !p.check || !p.conflicts || !p.prune) {
+	if (!p.apply || !p.check || !p.conflicts || !p.prune || keyed_make(&want, desired) < 0 ||
+	    keyed_make(&have, live) < 0) {
 		r = SBX_ENOMEM;
 		goto done;
 	}
-	cJSON_ArrayForEach(obj, desired) {
-		const char *k = str(obj, "kind", NULL);
+	for (size_t i = 0; i < want.n; i++) {
+		const char *k = str(want.obj[i], "kind", NULL);
 
 		if (k && !strcmp(k, "Namespace"))
-			ns = str(obj, "metadata", "name");
+			ns = str(want.obj[i], "metadata", "name");
 	}
 	if (ns) {
 		sbx_buf_printf(&key, "/Namespace//%s", ns);
-		live_ns = find(live, sbx_buf_cstr(&key));
+		live_ns = find(&have, sbx_buf_cstr(&key));
 	}
 	ns_ours = live_ns && sbx_diff_owned(live_ns, o->instance);
-	cJSON_ArrayForEach(obj, desired) {
+	for (size_t i = 0; i < want.n; i++) {
+		const cJSON *obj = want.obj[i], *l = find(&have, want.key[i]);
 		const sbx_kind *kind = kind_of(obj);
-		const cJSON *l;
 		const char *was, *now;
 
-		sbx_buf_clear(&key);
-		sbx_diff_key(&key, obj);
-		l = find(live, sbx_buf_cstr(&key));
 		if (l && !sbx_diff_owned(l, o->instance)) {
-			r = add_conflict(p.conflicts, obj, o->instance);
-			if (r < 0)
+			if ((r = add_conflict(p.conflicts, obj, o->instance)) < 0)
 				goto done;
 			continue;
 		}
@@ -164,15 +184,13 @@ int sbx_plan_make(sbx_plan *out, const cJSON *desired, const cJSON *live,
 	if (ns) {
 		sbx_buf_clear(&key);
 		sbx_buf_printf(&key, "/Secret/%s/%s", ns, SBX_HOSTKEY_SECRET);
-		p.hostkey = !find(live, sbx_buf_cstr(&key));
+		p.hostkey = !find(&have, sbx_buf_cstr(&key));
 	}
-	cJSON_ArrayForEach(obj, live) {
+	for (size_t i = 0; i < have.n; i++) {
+		const cJSON *obj = have.obj[i];
+
 		if (sbx_plan_never_pruned(obj) || !sbx_diff_owned(obj, o->instance) ||
-		    str(obj, "metadata", "deletionTimestamp"))
-			continue;
-		sbx_buf_clear(&key);
-		sbx_diff_key(&key, obj);
-		if (has_key(desired, sbx_buf_cstr(&key)))
+		    str(obj, "metadata", "deletionTimestamp") || find(&want, have.key[i]))
 			continue;
 		if (!o->prune)
 			p.held++;
@@ -183,6 +201,8 @@ int sbx_plan_make(sbx_plan *out, const cJSON *desired, const cJSON *live,
 		r = SBX_ENOMEM;
 done:
 	sbx_buf_dispose(&key);
+	keyed_dispose(&want);
+	keyed_dispose(&have);
 	if (r < 0) {
 		sbx_plan_dispose(&p);
 		return sbx_error_set(SBX_ENOMEM, "out of memory");
