@@ -159,6 +159,17 @@ static bool store_pending(const controller *c)
 
 /* ---- the fleet's decision -------------------------------------------- */
 
+/* What the deleting rules read of a live Sandbox itself. */
+static void live_of(const controller *c, const cJSON *obj, sbx_safety_live *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->name = str_at(obj, "metadata", "name");
+	l->ours = controller_owns(c, obj);
+	l->deleting = str_at(obj, "metadata", "deletionTimestamp") != NULL;
+	l->pending_since_ms = controller_parse_time(str_at(obj, "status", "pendingDeleteSince"));
+	l->ns_uid_recorded = str_at(obj, "status", "namespaceUID");
+}
+
 struct gather {
 	const controller *c;
 	sbx_safety_live *live;
@@ -168,18 +179,16 @@ struct gather {
 static void gather_live(const char *key, const cJSON *obj, void *payload)
 {
 	struct gather *g = payload;
-	const char *name = str_at(obj, "metadata", "name");
 
 	(void)key;
-	if (!name || g->n == g->cap)
-		return;
-	memset(&g->live[g->n], 0, sizeof(g->live[g->n]));
-	g->live[g->n].name = name;
-	g->live[g->n].ours = controller_owns(g->c, obj);
-	g->live[g->n].deleting = str_at(obj, "metadata", "deletionTimestamp") != NULL;
-	g->live[g->n].pending_since_ms = controller_parse_time(str_at(obj, "status", "pendingDeleteSince"));
-	g->n++;
+	if (g->n < g->cap && str_at(obj, "metadata", "name"))
+		live_of(g->c, obj, &g->live[g->n++]);
 }
+
+struct files {
+	sbx_safety_file *v;
+	size_t n;
+};
 
 static void count_entry(const char *key, const cJSON *obj, void *payload)
 {
@@ -190,7 +199,7 @@ static void count_entry(const char *key, const cJSON *obj, void *payload)
 
 static void add_file(const char *key, void *value, void *payload)
 {
-	struct { sbx_safety_file *v; size_t n; } *f = payload;
+	struct files *f = payload;
 
 	f->v[f->n].name = key;
 	f->v[f->n].state = (sbx_file_state)((intptr_t)value - 1);
@@ -213,7 +222,7 @@ static bool decide_fleet(controller *c)
 	sbx_safety_fleet before = c->fleet;
 	sbx_safety_input in = { 0 };
 	struct gather g = { c, NULL, 0, 0 };
-	struct { sbx_safety_file *v; size_t n; } files = { NULL, 0 };
+	struct files files = { NULL, 0 };
 	const char *stored = c->in_force[0] ? (c->in_force_names ? c->in_force_names : "") : NULL;
 	char **names = NULL, *copy = NULL;
 	size_t nnames = 0;
@@ -229,10 +238,8 @@ static bool decide_fleet(controller *c)
 		for (const char *p = copy; *p; p++)
 			lines += *p == '\n';
 		names = calloc(lines, sizeof(*names));
-		for (char *p = copy, *nl; names && *p; p = nl + 1) {
-			if (!(nl = strchr(p, '\n')))
-				nl = p + strlen(p) - 1;
-			else
+		for (char *p = copy, *nl; names && p; p = nl ? nl + 1 : NULL) {
+			if ((nl = strchr(p, '\n')))
 				*nl = '\0';
 			if (*p)
 				names[nnames++] = p;
@@ -308,11 +315,7 @@ void controller_view(controller *c, const char *name, struct sandbox_view *v)
 	if (!obj)
 		return;
 	v->ns = str_at(obj, "spec", "namespace");
-	v->live.name = name;
-	v->live.ours = controller_owns(c, obj);
-	v->live.deleting = str_at(obj, "metadata", "deletionTimestamp") != NULL;
-	v->live.pending_since_ms = controller_parse_time(str_at(obj, "status", "pendingDeleteSince"));
-	v->live.ns_uid_recorded = str_at(obj, "status", "namespaceUID");
+	live_of(c, obj, &v->live);
 	if (v->ns) {
 		struct workloads w = { c, v->ns, 0 };
 
