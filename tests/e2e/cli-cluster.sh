@@ -12,6 +12,7 @@ set -uo pipefail
 bin=${SBX_SANDBOX_BIN:?set SBX_SANDBOX_BIN}
 ctl=${SBX_CONTROLLER_BIN:?set SBX_CONTROLLER_BIN}
 src=${SBX_SOURCE_ROOT:?set SBX_SOURCE_ROOT}
+. "$src/tests/e2e/checks.sh"
 . "$src/tests/e2e/sshd.sh"
 [ -n "${KUBECONFIG:-}" ] || { echo "KUBECONFIG is not set: run tests/cluster/up and eval tests/cluster/env"; exit 1; }
 tmp=$(mktemp -d)
@@ -19,7 +20,6 @@ id=$RANDOM
 prefix="c$id-"
 names="gus hal ivy jon"
 ctl_pid= sshd_pid=
-passed=0 failed=0
 
 cleanup() {
 	[ -n "$ctl_pid" ] && kill "$ctl_pid" 2>/dev/null && wait "$ctl_pid" 2>/dev/null
@@ -35,13 +35,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); echo "ok - $name"
-	else
-		failed=$((failed + 1)); echo "not ok - $name"
-		tail -5 "$tmp/controller.log" | sed 's/^/  # /'
-	fi
+on_failure() {
+	tail -5 "$tmp/controller.log" | sed 's/^/  # /'
 }
 status_is() { # expected status, command...
 	local want=$1; shift
@@ -50,7 +45,6 @@ status_is() { # expected status, command...
 	[ "$got" -eq "$want" ] || { echo "  exit $got, want $want: $*"; cat "$tmp/out" "$tmp/err" | head -30; return 1; }
 }
 has() { grep -qF -- "$1" "$2" || { echo "  missing: $1"; echo "  in:"; sed 's/^/    /' "$2"; return 1; }; }
-until_ok() { local end=$((SECONDS + $1)); shift; while ! "$@" >/dev/null 2>&1; do ((SECONDS < end)) || return 1; sleep 0.5; done; }
 field() { kubectl get sandbox "$1" -o "jsonpath={.status.$2}" 2>/dev/null; }
 jp() { kubectl -n "$prefix$1" get "$2" -o "jsonpath=$3" 2>/dev/null; }
 export -f field jp
@@ -276,5 +270,4 @@ check "an unreachable server fails clearly" status_is 1 env SANDBOX_REPO="ssh://
 check "... saying what to check" has "check the repository url" "$tmp/err"
 check "the controller stayed up" kill -0 "$ctl_pid"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_done

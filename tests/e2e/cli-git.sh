@@ -9,16 +9,11 @@
 set -uo pipefail
 bin=${SBX_SANDBOX_BIN:?set SBX_SANDBOX_BIN to the built sandbox binary}
 src=${SBX_SOURCE_ROOT:?set SBX_SOURCE_ROOT to the source tree}
+. "$src/tests/e2e/checks.sh"
 golden=$src/tests/data/golden
 tmp=$(mktemp -d)
 trap '[ -n "${SSH_AGENT_PID:-}" ] && kill "$SSH_AGENT_PID"; rm -rf "$tmp"' EXIT
-passed=0 failed=0
 
-check() { # name, then a command that must succeed
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); echo "ok - $name"
-	else failed=$((failed + 1)); echo "not ok - $name"; fi
-}
 status_is() { # expected status, command...
 	local want=$1; shift
 	"$@" </dev/null >"$tmp/out" 2>"$tmp/err"
@@ -163,5 +158,4 @@ check "an unreachable remote fails clearly" status_is 1 "$bin" resize bob --cpu 
 check "... and says what to check" has "check the repository url" "$tmp/err"
 check "help of every writing command exits 0" bash -c "for c in create resize delete quota list status config; do '$bin' \$c --help >/dev/null || exit 1; done"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_done

@@ -6,16 +6,11 @@
 set -uo pipefail
 bin=${SBX_SANDBOX_BIN:?set SBX_SANDBOX_BIN to the built sandbox binary}
 src=${SBX_SOURCE_ROOT:?set SBX_SOURCE_ROOT to the source tree}
+. "$src/tests/e2e/checks.sh"
 golden=$src/tests/data/golden
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
 
-check() { # name, then a command that must succeed
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); echo "ok - $name"
-	else failed=$((failed + 1)); echo "not ok - $name"; fi
-}
 status_is() { # expected status, command...
 	local want=$1; shift
 	"$@" >"$tmp/out" 2>"$tmp/err"
@@ -77,5 +72,4 @@ check "a template rendering into another namespace fails lint" status_is 1 "$bin
 check "the namespace problem is located" has_line "$tmp/templates/motd.yaml:1:1: error: the template renders into namespace 'kube-system', not the sandbox's namespace 'sbx-alice'" "$tmp/out"
 check "render refuses it too" status_is 1 "$bin" render --repo "$tmp" alice
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_done

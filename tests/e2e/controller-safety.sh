@@ -20,6 +20,7 @@
 set -uo pipefail
 ctl=${SBX_CONTROLLER_BIN:?set SBX_CONTROLLER_BIN}
 src=${SBX_SOURCE_ROOT:?set SBX_SOURCE_ROOT}
+. "$src/tests/e2e/checks.sh"
 . "$src/tests/e2e/sshd.sh"
 [ -n "${KUBECONFIG:-}" ] || { echo "KUBECONFIG is not set: run tests/cluster/up and eval tests/cluster/env"; exit 1; }
 tmp=$(mktemp -d)
@@ -32,7 +33,6 @@ port_b=$((port + 1))
 lease_ns=default
 names=(one two three four five six seven eight)
 pid= pid_b= proxy_pid=
-passed=0 failed=0
 
 cleanup() {
 	for p in $pid $pid_b; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
@@ -48,16 +48,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); echo "ok - $name"
-	else
-		failed=$((failed + 1)); echo "not ok - $name"
-		kubectl get sandboxes $(for n in "${names[@]}"; do printf '%s-%s ' "$n" "$id"; done) -o custom-columns='NAME:.metadata.name,SYNC:.status.sync,SINCE:.status.pendingDeleteSince,MESSAGE:.status.message' 2>/dev/null | sed 's/^/  # /'
-		tail -5 "$tmp/controller.log" | sed 's/^/  # /'
-	fi
+on_failure() {
+	kubectl get sandboxes $(for n in "${names[@]}"; do printf '%s-%s ' "$n" "$id"; done) -o custom-columns='NAME:.metadata.name,SYNC:.status.sync,SINCE:.status.pendingDeleteSince,MESSAGE:.status.message' 2>/dev/null | sed 's/^/  # /'
+	tail -5 "$tmp/controller.log" | sed 's/^/  # /'
 }
-until_ok() { local end=$((SECONDS + $1)); shift; while ! "$@" >/dev/null 2>&1; do ((SECONDS < end)) || return 1; sleep 0.5; done; }
 field() { kubectl get sandbox "$1-$id" -o "jsonpath={.status.$2}" 2>/dev/null; }
 sync_is() { [ "$(field "$1" sync)" = "$2" ]; }
 ns() { echo "$prefix$1-$id"; }
@@ -279,5 +273,4 @@ check "url token: the log names the repository without it" grep -q 'https://bot@
 check "url token: in no log line, /readyz or /metrics" bash -c "! grep -q '$canary' '$tmp/canary.log' '$tmp/canary.readyz' '$tmp/canary.metrics' && grep -q 'bot@127.0.0.1' '$tmp/canary.readyz'"
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_done

@@ -9,6 +9,7 @@
 set -uo pipefail
 ctl=${SBX_CONTROLLER_BIN:?set SBX_CONTROLLER_BIN}
 src=${SBX_SOURCE_ROOT:?set SBX_SOURCE_ROOT}
+. "$src/tests/e2e/checks.sh"
 transport=${SBX_E2E_GIT:-file}
 . "$src/tests/e2e/sshd.sh"
 [ -n "${KUBECONFIG:-}" ] || { echo "KUBECONFIG is not set: run tests/cluster/up and eval tests/cluster/env"; exit 1; }
@@ -18,7 +19,6 @@ prefix="e$id-"
 secret=webhook-secret-$id
 port=$((20000 + id % 20000))
 pid=
-passed=0 failed=0
 
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
@@ -30,17 +30,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); echo "ok - $name"
-	else
-		failed=$((failed + 1)); echo "not ok - $name"
-		kubectl get sandboxes ana ben cyd dee -o custom-columns='NAME:.metadata.name,SYNC:.status.sync,HEALTH:.status.health,MESSAGE:.status.message' 2>/dev/null | sed 's/^/  # /'
-		tail -5 "$tmp/controller.log" | sed 's/^/  # /'
-	fi
+on_failure() {
+	kubectl get sandboxes ana ben cyd dee -o custom-columns='NAME:.metadata.name,SYNC:.status.sync,HEALTH:.status.health,MESSAGE:.status.message' 2>/dev/null | sed 's/^/  # /'
+	tail -5 "$tmp/controller.log" | sed 's/^/  # /'
 }
-# until SECONDS COMMAND...: retry every 0.5 s
-until_ok() { local end=$((SECONDS + $1)); shift; while ! "$@" >/dev/null 2>&1; do ((SECONDS < end)) || return 1; sleep 0.5; done; }
 field() { kubectl get sandbox "$1" -o "jsonpath={.status.$2}" 2>/dev/null; }
 status_is() { [ "$(field "$1" sync)/$(field "$1" health)" = "$2" ]; }
 ns() { echo "$prefix$1"; }
@@ -218,5 +211,4 @@ kill "$pa"; wait "$pa" 2>/dev/null
 check "leader election: the other takes over" until_ok 30 grep -q 'became the leader' "$tmp/b.log"
 kill "$pb"; wait "$pb" 2>/dev/null
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_done

@@ -8,16 +8,11 @@
 set -uo pipefail
 bin=${SBX_SANDBOX_BIN:?set SBX_SANDBOX_BIN to the built sandbox binary}
 src=${SBX_SOURCE_ROOT:?set SBX_SOURCE_ROOT to the source tree}
+. "$src/tests/e2e/checks.sh"
 tmp=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"' EXIT
-passed=0 failed=0
 
-check() {
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); echo "ok - $name"
-	else failed=$((failed + 1)); echo "not ok - $name"; fi
-}
 status_is() {
 	local want=$1; shift
 	"$@" </dev/null >"$tmp/out" 2>"$tmp/err"
@@ -80,5 +75,4 @@ check "the token appears in no output" bash -c "! grep -sqF '$token' '$tmp/out' 
 check "a token in the url is never shown" status_is 1 env SANDBOX_REPO="https://dev:$token@127.0.0.1:1/remote.git" SANDBOX_CLONE="$tmp/c6" "$bin" resize dev --cpu 3 --yes
 check "... neither in the error" bash -c "! grep -qF '$token' '$tmp/err' '$tmp/out'"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_done
