@@ -179,7 +179,7 @@ check "grace over: six's workload deleted first" until_ok 30 gone -n "$(ns six)"
 check "namespace deletion refused: PendingDelete with the reason, retried" until_ok 30 bash -c "sync_is six PendingDelete && field six message | grep -q 'keeps this namespace' && kubectl get sandbox six-$id"
 kubectl delete validatingadmissionpolicybinding "keep-$id" >/dev/null; kubectl delete validatingadmissionpolicy "keep-$id" >/dev/null
 check "then the namespace goes" until_ok 90 bash -c "! kubectl get ns $(ns six) -o jsonpath='{.status.phase}' | grep -q Active"
-check "... and the Sandbox only once it is gone" bash -c "while kubectl get sandbox six-$id >/dev/null 2>&1; do sleep 0.3; done; gone ns $(ns six)"
+check "... and the Sandbox only once it is gone" bash -c "for i in \$(seq 200); do kubectl get sandbox six-$id >/dev/null 2>&1 || break; sleep 0.3; done; gone sandbox six-$id && gone ns $(ns six)"
 check "three goes the same way" until_ok 90 bash -c "gone sandbox three-$id && gone ns $(ns three)"
 
 # finding 5: a copy of a managed object in another namespace survives
