@@ -70,12 +70,20 @@ long long controller_parse_time(const char *s)
 {
 	struct tm tm = { 0 };
 	const char *rest = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	long long ms = 0;
 
 	if (!rest)
 		return 0;
-	if (*rest == '.')   /* fractions of a second are not needed here */
-		rest += 1 + strspn(rest + 1, "0123456789");
-	return *rest == 'Z' ? (long long)timegm(&tm) * 1000 : 0;
+	if (*rest == '.') {   /* a MicroTime's fraction, to the millisecond */
+		int digits = 0;
+
+		for (rest++; *rest >= '0' && *rest <= '9'; rest++, digits++)
+			if (digits < 3)
+				ms = ms * 10 + (*rest - '0');
+		while (digits++ < 3)
+			ms *= 10;
+	}
+	return (long long)timegm(&tm) * 1000 + ms;
 }
 
 /* ---- cache events ---------------------------------------------------- */

@@ -221,6 +221,7 @@ bool controller_owns(const controller *c, const cJSON *obj);
 long long controller_now_ms(void);     /* monotonic */
 long long controller_wall_ms(void);    /* wall clock */
 void controller_timestamp(char out[32], long long wall_ms);   /* RFC 3339 */
-long long controller_parse_time(const char *rfc3339);          /* wall ms, 0 when unparsable */
+long long controller_parse_time(const char *rfc3339);          /* wall ms (a fraction to the ms),
+                                                                 * 0 when unparsable */
 
 #endif

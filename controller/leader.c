@@ -31,26 +31,6 @@ static void micro_time(char out[40], long long wall_ms)
 	snprintf(out, 40, "%s.%06lldZ", base, (wall_ms % 1000) * 1000);
 }
 
-static long long parse_time_ms(const char *s)
-{
-	struct tm tm = { 0 };
-	const char *rest = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	long long ms = 0;
-
-	if (!rest)
-		return 0;
-	if (*rest == '.') {
-		int digits = 0;
-
-		for (rest++; *rest >= '0' && *rest <= '9'; rest++, digits++)
-			if (digits < 3)
-				ms = ms * 10 + (*rest - '0');
-		while (digits++ < 3)
-			ms *= 10;
-	}
-	return (long long)timegm(&tm) * 1000 + ms;
-}
-
 static cJSON *lease_object(controller *c, const cJSON *live, long long now)
 {
 	cJSON *l = live ? cJSON_Duplicate(live, 1) : cJSON_CreateObject(), *spec;
@@ -129,7 +109,7 @@ static void lease_read(sbx_kube_resp *resp, void *payload)
 	holder = cJSON_IsString(cJSON_GetObjectItem(spec, "holderIdentity"))
 			 ? cJSON_GetObjectItem(spec, "holderIdentity")->valuestring : "";
 	if (strcmp(holder, c->o.identity) != 0 && *holder) {
-		long long renewed = parse_time_ms(cJSON_IsString(cJSON_GetObjectItem(spec, "renewTime"))
+		long long renewed = controller_parse_time(cJSON_IsString(cJSON_GetObjectItem(spec, "renewTime"))
 						  ? cJSON_GetObjectItem(spec, "renewTime")->valuestring : NULL);
 		const cJSON *dur = cJSON_GetObjectItem(spec, "leaseDurationSeconds");
 
