@@ -293,7 +293,7 @@ int controller_init(controller *c, const controller_options *o)
 		log_info(NULL, "serving /metrics, /healthz, /readyz and /webhook on %s:%u",
 			 o->listen_addr ? o->listen_addr : "127.0.0.1", http_server_port(c->http));
 	}
-	r = crd_install(c);
+	r = crd_ensure(c);
 	if (r < 0)
 		return r;
 	return cache_new(&c->cache, c->kube, on_change, c);

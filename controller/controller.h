@@ -44,6 +44,7 @@ typedef struct controller_options {
 	bool once;                    /* sync once, report, exit */
 	long settle_ms;               /* with once: how long to wait for rollouts */
 	double kube_qps;              /* client-side rate limit */
+	bool install_crd;             /* install the Sandbox CRD when missing */
 } controller_options;
 
 typedef struct controller controller;
@@ -196,15 +197,14 @@ void reconcile_start(controller *c, const char *name);
 
 /* ---- crd.c ---- */
 
-/* The Sandbox CustomResourceDefinition and the read-only ClusterRole for
- * developers, as cJSON objects (caller must cJSON_Delete). */
+/* The Sandbox CustomResourceDefinition as a cJSON object (caller must
+ * cJSON_Delete). */
 cJSON *crd_sandbox(void);
-cJSON *crd_viewer_role(void);
-cJSON *crd_viewer_binding(void);
 
-/* Install whatever of them is missing (server-side apply). Blocking; runs
- * before the loop starts. */
-int crd_install(controller *c);
+/* With install_crd: install or update the CRD (server-side apply).
+ * Without: check that it is there, with an error saying how to install it.
+ * Then wait until it is Established. Blocking; runs before the loop. */
+int crd_ensure(controller *c);
 
 /* ---- leader.c ---- */
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The Sandbox custom resource (sandboxes.sandbox.dev, cluster-scoped, one
- * per git file, the status carrier for `kubectl get sandboxes`) and the
- * ClusterRole that lets every authenticated user read them. The manifest in
- * controller/sandbox-crd.yaml is this, printed by --print-crd.
+ * per git file, the status carrier for `kubectl get sandboxes`). The
+ * manifest in deploy/crd.yaml is this, printed by --print-crd. The
+ * controller installs it only with --install-crd; it never writes RBAC.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +13,8 @@
 #include "error.h"
 #include "log.h"
 #include "render.h"
+
+#define CRD_NAME "sandboxes.sandbox.dev"
 
 static const char crd_json[] =
 	"{\"apiVersion\":\"apiextensions.k8s.io/v1\",\"kind\":\"CustomResourceDefinition\","
@@ -51,43 +53,20 @@ static const char crd_json[] =
 	"\"inputsHash\":{\"type\":\"string\",\"description\":\"A hash of the sandbox file, policy and templates the status describes.\"},"
 	"\"lastSyncTime\":{\"type\":\"string\"}}}}}}}]}}";
 
-static const char role_json[] =
-	"{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"ClusterRole\","
-	"\"metadata\":{\"name\":\"sandbox-viewer\",\"labels\":{\"" SBX_LABEL_MANAGED_BY "\":\"" SBX_MANAGER "\"}},"
-	"\"rules\":[{\"apiGroups\":[\"sandbox.dev\"],\"resources\":[\"sandboxes\"],\"verbs\":[\"get\",\"list\",\"watch\"]}]}";
-
-static const char binding_json[] =
-	"{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"ClusterRoleBinding\","
-	"\"metadata\":{\"name\":\"sandbox-viewer\",\"labels\":{\"" SBX_LABEL_MANAGED_BY "\":\"" SBX_MANAGER "\"}},"
-	"\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"ClusterRole\",\"name\":\"sandbox-viewer\"},"
-	"\"subjects\":[{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"Group\",\"name\":\"system:authenticated\"}]}";
-
 cJSON *crd_sandbox(void)
 {
 	return cJSON_Parse(crd_json);
 }
 
-cJSON *crd_viewer_role(void)
-{
-	return cJSON_Parse(role_json);
-}
-
-cJSON *crd_viewer_binding(void)
-{
-	return cJSON_Parse(binding_json);
-}
-
 /* Wait until the API serves the new resource (the CRD is Established). */
-static int wait_established(controller *c)
+static int wait_established(controller *c, const sbx_kind *k)
 {
-	const sbx_kind *k = sbx_kind_find("apiextensions.k8s.io/v1", "CustomResourceDefinition");
-
 	for (int i = 0; i < 100; i++) {
 		cJSON *crd = NULL;
 		const cJSON *cond;
 		int ok = 0;
 
-		if (sbx_kube_get(c->kube, &crd, k, NULL, "sandboxes.sandbox.dev") < 0)
+		if (sbx_kube_get(c->kube, &crd, k, NULL, CRD_NAME) < 0)
 			return -1;
 		cJSON_ArrayForEach(cond, cJSON_GetObjectItem(cJSON_GetObjectItem(crd, "status"), "conditions")) {
 			const cJSON *t = cJSON_GetObjectItem(cond, "type"), *s = cJSON_GetObjectItem(cond, "status");
@@ -103,34 +82,42 @@ static int wait_established(controller *c)
 	return sbx_error_set(SBX_ETIMEOUT, "the Sandbox CRD did not become Established");
 }
 
-int crd_install(controller *c)
+/* With --install-crd: create or update the CRD when it differs from ours
+ * (no write when it is in place, so a restart is a read-only affair). */
+static int install(controller *c, const sbx_kind *k)
 {
-	cJSON *objs[] = { crd_sandbox(), crd_viewer_role(), crd_viewer_binding() };
 	sbx_kube_apply_options ao = SBX_KUBE_APPLY_OPTIONS_INIT;
+	cJSON *want = crd_sandbox(), *live = NULL;
 	int r = 0;
 
+	if (!want)
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
 	ao.force = true;
-	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
-		const cJSON *name = cJSON_GetObjectItem(cJSON_GetObjectItem(objs[i], "metadata"), "name");
-		cJSON *live = NULL;
+	if (sbx_kube_get(c->kube, &live, k, NULL, CRD_NAME) < 0 || !sbx_diff_subset(want, live, NULL))
+		r = sbx_kube_apply(c->kube, NULL, want, &ao);
+	cJSON_Delete(live);
+	cJSON_Delete(want);
+	return r;
+}
 
-		if (!objs[i]) {
-			r = sbx_error_set(SBX_ENOMEM, "out of memory");
-		} else if (r == 0) {
-			/* already in place: no write, so a restart is a read-only affair */
-			const sbx_kind *k = sbx_kind_find(cJSON_GetObjectItem(objs[i], "apiVersion")->valuestring,
-							  cJSON_GetObjectItem(objs[i], "kind")->valuestring);
+int crd_ensure(controller *c)
+{
+	const sbx_kind *k = sbx_kind_find("apiextensions.k8s.io/v1", "CustomResourceDefinition");
+	cJSON *live = NULL;
+	int r;
 
-			if (sbx_kube_get(c->kube, &live, k, NULL, name->valuestring) < 0 ||
-			    !sbx_diff_subset(objs[i], live, NULL))
-				r = sbx_kube_apply(c->kube, NULL, objs[i], &ao);
-			cJSON_Delete(live);
-		}
-		cJSON_Delete(objs[i]);
+	if (c->o.install_crd) {
+		r = install(c, k);
+	} else {
+		r = sbx_kube_get(c->kube, &live, k, NULL, CRD_NAME);
+		cJSON_Delete(live);
+		if (r == SBX_ENOTFOUND)
+			sbx_error_set(r, "the Sandbox CRD %s is not installed: apply deploy/ "
+				      "(kubectl apply -k deploy/) or start once with --install-crd", CRD_NAME);
 	}
 	if (r == 0)
-		r = wait_established(c);
+		r = wait_established(c, k);
 	if (r < 0)
-		log_error(NULL, "could not install the Sandbox CRD: %s", sbx_error_last());
+		log_error(NULL, "the Sandbox CRD: %s", sbx_error_last());
 	return r;
 }

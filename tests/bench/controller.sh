@@ -71,7 +71,7 @@ done
 git -C "$repo" init -q -b main && git -C "$repo" add -A && git -C "$repo" -c user.name=b -c user.email=b@e commit -qm bench
 
 # what every controller run here shares
-ctl_args=(--repo "file://$repo" --state-dir "$tmp/state" --instance "bench-$id")
+ctl_args=(--repo "file://$repo" --state-dir "$tmp/state" --instance "bench-$id" --install-crd)
 
 secs() { echo "$(( $2 - $1 ))" | awk '{printf "%.2f", $1 / 1e9}'; }
 # busy and total jiffies of the whole machine, to tell when the API server's

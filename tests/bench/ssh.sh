@@ -37,7 +37,7 @@ cp -r "$top/templates" "$tmp/repo/"
 sed -i "s/^  namespacePrefix: .*/  namespacePrefix: b$id-/" "$tmp/repo/templates/policy.yaml"
 printf 'apiVersion: sandbox.dev/v1alpha1\nkind: Sandbox\nmetadata:\n  name: %s\nspec:\n  owner: bench@example.com\n  sshKeys:\n    - %s\n' "$name" "$(cat "$tmp/key.pub")" > "$tmp/repo/sandboxes/$name.yaml"
 git -C "$tmp/repo" init -q -b main && git -C "$tmp/repo" add -A && git -C "$tmp/repo" -c user.name=b -c user.email=b@e commit -qm bench
-"$ctl" --repo "file://$tmp/repo" --state-dir "$tmp/state" --listen '' --instance "bench-$id" --once --settle-timeout 60 2>"$tmp/ctl.log"
+"$ctl" --repo "file://$tmp/repo" --state-dir "$tmp/state" --listen '' --instance "bench-$id" --install-crd --once --settle-timeout 60 2>"$tmp/ctl.log"
 ns=b$id-$name
 pod=$(kubectl -n "$ns" get pods -o jsonpath='{.items[0].metadata.name}')
 kubectl -n "$ns" get secret ssh-host-key -o 'jsonpath={.data.ssh_host_ed25519_key}' | base64 -d > "$tmp/host"

@@ -30,10 +30,13 @@ cleanup() {
 	kubectl delete clusterportforward "cli-$id" --wait=false >/dev/null 2>&1
 	for n in $names; do kubectl delete sandbox "$n" --wait=false >/dev/null 2>&1; done
 	kubectl get ns -o name | grep "namespace/$prefix" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
-	kubectl -n kube-system delete configmap "cli-$id-state" --wait=false >/dev/null 2>&1
+	kubectl -n sandbox-system delete configmap "cli-$id-state" --wait=false >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+# the controller runs as the ServiceAccount deploy/ installs, not as admin
+. "$src/tests/e2e/deployed.sh"
+controller_as_service_account || { echo "could not install deploy/ or get the controller's token"; exit 1; }
 
 on_failure() {
 	tail -5 "$tmp/controller.log" | sed 's/^/  # /'

@@ -27,11 +27,11 @@ has_line() { grep -qxF -- "$1" "$2" || { echo "  missing line: $1"; echo "  in:"
 
 cd "$src"
 check "lint accepts the example repository" status_is 0 "$bin" lint --repo "$src"
-check "lint summary names the counts" has_line "ok: 3 sandboxes, 10 templates and the policy are valid" "$tmp/out"
+check "lint summary names the counts" has_line "ok: 3 sandboxes, 9 templates and the policy are valid" "$tmp/out"
 check "lint defaults to the current folder" status_is 0 "$bin" lint
 check "render -o yaml matches the golden file" same_as_golden render-all.yaml "$bin" render --repo "$src"
 check "render -o json NAME matches the golden file" same_as_golden render-bob.json "$bin" render --repo "$src" -o json bob
-check "render -o json is one valid v1 List" sh -c "'$bin' render --repo '$src' -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"kind\"]==\"List\" and len(d[\"items\"])==30, len(d[\"items\"])'"
+check "render -o json is one valid v1 List" sh -c "'$bin' render --repo '$src' -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"kind\"]==\"List\" and len(d[\"items\"])==27, len(d[\"items\"])'"
 check "render output is deterministic" bash -c "cmp <('$bin' render --repo '$src') <('$bin' render --repo '$src')"
 check "render of an unknown sandbox exits 1" status_is 1 "$bin" render --repo "$src" nobody
 check "unknown command exits 2" status_is 2 "$bin" frobnicate

@@ -30,7 +30,7 @@ inst="s$id"
 secret=webhook-secret-$id
 port=$((20000 + id % 20000))
 port_b=$((port + 1))
-lease_ns=default
+lease_ns=sandbox-system
 names=(one two three four five six seven eight)
 pid= pid_b= proxy_pid=
 
@@ -47,6 +47,9 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+# the controller runs as the ServiceAccount deploy/ installs, not as admin
+. "$src/tests/e2e/deployed.sh"
+controller_as_service_account || { echo "could not install deploy/ or get the controller's token"; exit 1; }
 
 on_failure() {
 	kubectl get sandboxes $(for n in "${names[@]}"; do printf '%s-%s ' "$n" "$id"; done) -o custom-columns='NAME:.metadata.name,SYNC:.status.sync,SINCE:.status.pendingDeleteSince,MESSAGE:.status.message' 2>/dev/null | sed 's/^/  # /'

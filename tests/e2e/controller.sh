@@ -25,10 +25,13 @@ cleanup() {
 	stop_sshd
 	for n in ana ben cyd dee "zed-$id"; do kubectl delete sandbox "$n" --wait=false >/dev/null 2>&1; done
 	kubectl get ns -o name | grep "namespace/$prefix" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
-	for n in kube-system default; do kubectl -n "$n" delete configmap "e2e-$id-state" --wait=false >/dev/null 2>&1; done
+	kubectl -n sandbox-system delete configmap "e2e-$id-state" --wait=false >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+# the controller runs as the ServiceAccount deploy/ installs, not as admin
+. "$src/tests/e2e/deployed.sh"
+controller_as_service_account || { echo "could not install deploy/ or get the controller's token"; exit 1; }
 
 on_failure() {
 	kubectl get sandboxes ana ben cyd dee -o custom-columns='NAME:.metadata.name,SYNC:.status.sync,HEALTH:.status.health,MESSAGE:.status.message' 2>/dev/null | sed 's/^/  # /'
@@ -196,7 +199,7 @@ check "removed template field: removed from the cluster, Healthy again" until_ok
 
 # leader election: two replicas, one leader; the other takes over when it stops
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
-lease_ns=default
+lease_ns=sandbox-system
 "$ctl" --repo "$url" "${git_flags[@]}" --state-dir "$tmp/state-a" --listen '' --instance "e2e-$id" --leader-elect \
 	--lease-namespace "$lease_ns" --identity "a-$id" --poll-interval 3600 >"$tmp/a.log" 2>&1 &
 pa=$!

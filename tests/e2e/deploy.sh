@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# deploy/ on the local control plane: a server-side dry run, then the real
+# apply; the controller's Deployment admitted under the restricted Pod
+# Security level and rolled out; what the controller's ServiceAccount may do
+# (`kubectl auth can-i --list`, less what any signed-in account may) against
+# the checked-in tables in tests/data/rbac/; what it may not do, asked and
+# tried with its own token; and what a sandbox owner gets through the
+# RoleBinding the controller may create.
+set -uo pipefail
+src=${SBX_SOURCE_ROOT:?set SBX_SOURCE_ROOT}
+. "$src/tests/e2e/checks.sh"
+[ -n "${KUBECONFIG:-}" ] || { echo "KUBECONFIG is not set: run tests/cluster/up and eval tests/cluster/env"; exit 1; }
+tmp=$(mktemp -d)
+id=$RANDOM
+ns=d$id-sandbox
+sa=system:serviceaccount:sandbox-system:sandbox-controller
+cleanup() {
+	kubectl delete ns "$ns" --wait=false >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+. "$src/tests/e2e/deployed.sh"
+
+# the rows `can-i --list` shows for SUBJECT in NS, less those any signed-in
+# account gets (a ServiceAccount bound to nothing), spaces collapsed, sorted
+rights() { # subject ns
+	kubectl auth can-i --list --as "$1" -n "$2" | sed 's/  */ /g' | sort -u > "$tmp/all"
+	kubectl auth can-i --list --as "system:serviceaccount:$2:nobody-$id" -n "$2" | sed 's/  */ /g' | sort -u > "$tmp/base"
+	comm -23 "$tmp/all" "$tmp/base"
+}
+same_rights() { # table subject ns
+	local want=$src/tests/data/rbac/$1
+	rights "$2" "$3" > "$tmp/got"
+	if [ -n "${SBX_UPDATE_GOLDEN:-}" ]; then cp "$tmp/got" "$want"; fi
+	diff -u "$want" "$tmp/got"
+}
+cannot() { # verb resource [ns] : the controller's account may not
+	[ "$(kubectl auth can-i "$1" "$2" --as "$sa" ${3:+-n "$3"} 2>/dev/null)" = no ] ||
+		{ echo "  the controller may $1 $2${3:+ in $3}"; return 1; }
+}
+as_controller() { KUBECONFIG=$tmp/controller.kubeconfig kubectl "$@"; }
+refused() { # what the controller's own token is refused, with Forbidden
+	as_controller "$@" >"$tmp/out" 2>&1 && { echo "  allowed: kubectl $*"; return 1; }
+	grep -qi forbidden "$tmp/out" || { cat "$tmp/out"; return 1; }
+}
+
+check "the namespace applies" kubectl apply -f "$src/deploy/base/namespace.yaml"
+check "kubectl apply -k deploy/ --dry-run=server" bash -c "kubectl apply -k '$src/deploy' --dry-run=server >'$tmp/dry' 2>&1 || { cat '$tmp/dry'; exit 1; }"
+check "the production overlay builds with its registry, repository and StorageClass" bash -c \
+	"kubectl kustomize '$src/deploy/overlays/production' > '$tmp/prod' && grep -q 'image: .*dkr.ecr.*/sandbox-controller:' '$tmp/prod' && grep -q 'SANDBOX_REPO: ssh://git@github.com/acme/' '$tmp/prod' && grep -q '^kind: StorageClass' '$tmp/prod'"
+check "... and passes a server-side dry run" bash -c "kubectl apply -k '$src/deploy/overlays/production' --dry-run=server >'$tmp/dry' 2>&1 || { cat '$tmp/dry'; exit 1; }"
+check "kubectl apply -k deploy/" deploy_install
+check "the Deployment is admitted (restricted Pod Security) and rolls out 2 replicas" \
+	bash -c "kubectl -n sandbox-system rollout status deploy/sandbox-controller --timeout=60s >/dev/null && [ \"\$(kubectl -n sandbox-system get deploy sandbox-controller -o jsonpath='{.status.readyReplicas}')\" = 2 ]"
+check "the CRD is the one --print-crd prints, Established" bash -c "kubectl get crd sandboxes.sandbox.dev -o jsonpath='{.status.conditions[?(@.type==\"Established\")].status}' | grep -qx True"
+check "a token for the controller's ServiceAccount" service_account_kubeconfig "$tmp/controller.kubeconfig"
+check "... which the API server knows as that account" bash -c "as_controller() { KUBECONFIG='$tmp/controller.kubeconfig' kubectl \"\$@\"; }; as_controller auth whoami -o jsonpath='{.status.userInfo.username}' | grep -qx '$sa'"
+
+check "the controller's rights in its own namespace match tests/data/rbac/controller-own-namespace.txt" \
+	same_rights controller-own-namespace.txt "$sa" sandbox-system
+check "... and in any other namespace match controller-other-namespace.txt" \
+	same_rights controller-other-namespace.txt "$sa" default
+check "no wildcard in the controller's rules" bash -c "! kubectl get clusterrole sandbox-controller -o yaml | grep -q \"'\\*'\""
+check "it may not create ClusterRoles or ClusterRoleBindings" bash -c "$(declare -f cannot); sa='$sa'; cannot create clusterroles && cannot create clusterrolebindings"
+check "it may not escalate or bind any ClusterRole but sandbox-owner" bash -c \
+	"$(declare -f cannot); sa='$sa'; cannot escalate clusterroles && cannot escalate roles default && cannot bind clusterroles/cluster-admin && cannot bind clusterroles/admin && cannot bind clusterroles/sandbox-viewer"
+check "it may not impersonate, exec into pods or touch nodes" bash -c \
+	"$(declare -f cannot); sa='$sa'; cannot impersonate users && cannot impersonate serviceaccounts && cannot create pods/exec default && cannot create pods default && cannot get nodes"
+check "it may not install, change or delete CRDs" bash -c \
+	"$(declare -f cannot); sa='$sa'; cannot create customresourcedefinitions && cannot patch customresourcedefinitions/sandboxes.sandbox.dev && cannot delete customresourcedefinitions/sandboxes.sandbox.dev && cannot get customresourcedefinitions/other.example.com"
+check "its Lease rights stop at its own namespace" bash -c "$(declare -f cannot); sa='$sa'; cannot create leases kube-system && cannot get leases default"
+check "it may not write cluster-scoped RBAC (the viewer role is in deploy/ now)" bash -c "$(declare -f cannot); sa='$sa'; cannot patch clusterroles/sandbox-viewer && cannot delete clusterrolebindings/sandbox-viewer"
+
+# tried for real with its own token, in a namespace it creates
+kubectl create ns "$ns" >/dev/null
+check "it may bind sandbox-owner in a sandbox namespace" as_controller -n "$ns" create rolebinding sandbox-owner --clusterrole sandbox-owner --user "dev-$id@example.com"
+check "binding cluster-admin is refused by the API server" refused -n "$ns" create rolebinding escalate --clusterrole cluster-admin --user "dev-$id@example.com"
+check "binding admin is refused" refused -n "$ns" create rolebinding escalate --clusterrole admin --user "dev-$id@example.com"
+check "a Role with rights it lacks (pods/exec) is refused" refused -n "$ns" create role wider --verb create --resource pods/exec
+check "a ClusterRoleBinding is refused" refused create clusterrolebinding "d$id" --clusterrole sandbox-owner --user "dev-$id@example.com"
+check "reading nodes is refused" refused get nodes
+check "the owner gets exactly tests/data/rbac/sandbox-owner.txt in the sandbox namespace" \
+	same_rights sandbox-owner.txt "dev-$id@example.com" "$ns"
+check "... and nothing in another namespace" bash -c "[ \"\$(kubectl auth can-i get pods --as 'dev-$id@example.com' -n default)\" = no ]"
+check "any signed-in user may list Sandboxes (sandbox-viewer)" bash -c "[ \"\$(kubectl auth can-i list sandboxes.sandbox.dev --as 'someone-$id@example.com' --as-group system:authenticated)\" = yes ]"
+checks_done
