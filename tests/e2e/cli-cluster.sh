@@ -24,7 +24,7 @@ ctl_pid= sshd_pid=
 cleanup() {
 	[ -n "$ctl_pid" ] && kill "$ctl_pid" 2>/dev/null && wait "$ctl_pid" 2>/dev/null
 	stop_sshd
-	[ -n "${sshd2_pid:-}" ] && kill "$sshd2_pid" 2>/dev/null
+	declare -F devbox_stop >/dev/null && devbox_stop
 	for n in 1 2 3 4; do tmux -L "sbx-$id-$n" kill-server 2>/dev/null; done
 	[ -n "${SSH_AGENT_PID:-}" ] && kill "$SSH_AGENT_PID" 2>/dev/null
 	kubectl delete clusterportforward "cli-$id" --wait=false >/dev/null 2>&1
@@ -37,6 +37,7 @@ trap cleanup EXIT
 # the controller runs as the ServiceAccount deploy/ installs, not as admin
 . "$src/tests/e2e/deployed.sh"
 controller_as_service_account || { echo "could not install deploy/ or get the controller's token"; exit 1; }
+. "$src/tests/e2e/devbox.sh"
 
 on_failure() {
 	tail -5 "$tmp/controller.log" | sed 's/^/  # /'
@@ -103,17 +104,14 @@ check "resize --wait ends ready" status_is 0 "$bin" resize gus --cpu 2 --memory 
 check "... the Deployment has the new resources" until_ok 30 bash -c "[ \"\$(jp gus deploy/sandbox '{.spec.template.spec.containers[0].resources.limits.memory}')\" = 3Gi ]"
 check "... the ResourceQuota has the new figures" until_ok 30 bash -c "[ \"\$(jp gus resourcequota/sandbox '{.spec.hard.limits\.cpu}/{.spec.hard.limits\.memory}')\" = 2/3Gi ]"
 
-# plain OpenSSH through 'sandbox tunnel': a real sshd on loopback with
-# exactly the host key and authorized_keys the controller rendered for gus,
+# plain OpenSSH through 'sandbox tunnel', into the devbox image: its root
+# filesystem (built from images/devbox with mmdebstrap) under runc, set up
+# from gus's live Deployment and Secrets the way its pod would run, and
 # reached from the pod's port 2222 through KWOK's port-forward
-sshd_dir=$tmp/sandbox-sshd
 until_ok 60 bash -c "[ \"\$(kubectl -n ${prefix}gus get pods --no-headers 2>/dev/null | wc -l)\" = 1 ]"
 kubectl -n "${prefix}gus" get secret ssh-host-key -o 'jsonpath={.data.ssh_host_ed25519_key}' | base64 -d > "$tmp/sandbox-host-key"
-kubectl -n "${prefix}gus" get secret authorized-keys -o 'jsonpath={.data.authorized_keys}' | base64 -d > "$tmp/sandbox-authorized-keys"
-sshd_git_pid=$sshd_pid sshd_git_port=$sshd_port
-start_sshd "$sshd_dir" "$tmp/sandbox-host-key" "$tmp/sandbox-authorized-keys" || exit 1
-sshd2_pid=$sshd_pid
-sshd_pid=$sshd_git_pid sshd_port=$sshd_git_port
+chmod 600 "$tmp/sandbox-host-key"
+check "the devbox image runs under runc as gus's pod would, sshd listening" devbox_start "${prefix}gus"
 kubectl apply -f - >/dev/null <<YAML
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: ClusterPortForward
@@ -122,20 +120,32 @@ spec:
   selector: {matchNamespaces: [${prefix}gus]}
   forwards:
   - ports: [2222]
-    target: {address: 127.0.0.1, port: $(awk '/^Port/ {print $2}' "$sshd_dir/config")}
+    target: {address: $devbox_addr, port: 2222}
 YAML
 check "ssh-config prints a block with the pinned host key" status_is 0 "$bin" ssh-config gus
 cp "$tmp/out" "$tmp/ssh_config"
-check "... ProxyCommand and the known_hosts file" bash -c "grep -q '^  ProxyCommand .*sandbox tunnel gus$' '$tmp/ssh_config' && grep -q \"^sandbox-gus \$(cut -d' ' -f1,2 '$sshd_dir/host.pub')\$\" '$HOME/.config/sandbox/known_hosts'"
-ssh_gus() { ssh -F "$tmp/ssh_config" -i "$HOME/.ssh/id_ed25519" -o BatchMode=yes -o User="$(id -un)" sandbox-gus "$@"; }
-export -f ssh_gus; export tmp HOME
+check "... ProxyCommand and the known_hosts file" bash -c "grep -q '^  ProxyCommand .*sandbox tunnel gus$' '$tmp/ssh_config' && grep -q \"^sandbox-gus \$(ssh-keygen -y -f '$tmp/sandbox-host-key' | cut -d' ' -f1,2)\$\" '$HOME/.config/sandbox/known_hosts'"
+# (no spaces in these paths: a plain string survives export into bash -c)
+ssh_opts="-F $tmp/ssh_config -i $HOME/.ssh/id_ed25519 -o BatchMode=yes -o User=dev"
+ssh_gus() { ssh $ssh_opts sandbox-gus "$@"; }
+export -f ssh_gus; export tmp HOME ssh_opts
 check "plain ssh through the tunnel runs a command" until_ok 30 bash -c "[ \"\$(ssh_gus echo ok)\" = ok ]"
+check "... as dev, uid 1000, home /home/dev" bash -c "[ \"\$(ssh_gus 'echo \$(id -un) \$(id -u) \$(id -g) \$HOME')\" = 'dev 1000 1000 /home/dev' ]"
+check "... with no capabilities, no new privileges and a seccomp filter" bash -c "ssh_gus 'grep -E \"^(CapEff|NoNewPrivs|Seccomp):\" /proc/self/status' | tr -s '\t ' ' ' | tr '\n' ' ' | grep -qx 'CapEff: 0000000000000000 NoNewPrivs: 1 Seccomp: 2 '"
+check "... and the secrets mounted read-only with the template's modes" bash -c "[ \"\$(ssh_gus 'stat -L -c %a:%U:%G /etc/sandbox/host-key/ssh_host_ed25519_key /etc/sandbox/authorized-keys/authorized_keys; touch /etc/sandbox/host-key/x 2>/dev/null || echo read-only' | tr '\n' ' ')\" = '440:root:dev 440:root:dev read-only ' ]"
+check "the tools a developer expects are there" ssh_gus 'for t in git curl make gcc vi nano rsync less man locale; do command -v $t >/dev/null || { echo "missing $t"; exit 1; }; done; locale -a | grep -qx en_US.utf8'
 head -c 10485760 /dev/urandom > "$tmp/10MiB"
 check "10 MiB through stdin come back byte for byte" bash -c "ssh_gus cat < '$tmp/10MiB' | cmp - '$tmp/10MiB'"
 check "the remote command's status comes back" bash -c "ssh_gus 'exit 7'; [ \$? = 7 ]"
+check "scp up 10 MiB" scp -q $ssh_opts "$tmp/10MiB" sandbox-gus:up.bin
+check "... lands in the home volume byte for byte" cmp "$devbox_dir/volumes/home/up.bin" "$tmp/10MiB"
+check "scp down 10 MiB byte for byte" bash -c "scp -q $ssh_opts sandbox-gus:up.bin '$tmp/down.bin' && cmp '$tmp/down.bin' '$tmp/10MiB'"
+head -c 10485760 /dev/urandom > "$tmp/10MiB.b"
+check "rsync up 10 MiB" rsync -q -e "ssh $ssh_opts" "$tmp/10MiB.b" sandbox-gus:rsync.bin
+check "rsync down 10 MiB byte for byte" bash -c "rsync -q -e 'ssh $ssh_opts' sandbox-gus:rsync.bin '$tmp/rsync.down' && cmp '$tmp/rsync.down' '$tmp/10MiB.b'"
 
 # sandbox ssh: libssh through the same tunnel, the host key checked against status
-me=$(id -un)
+me=dev
 check "sandbox ssh NAME -- echo ok prints ok" status_is 0 "$bin" ssh gus -l "$me" -- echo ok
 check "... exactly" bash -c "[ \"\$(cat '$tmp/out')\" = ok ]"
 check "sandbox ssh -- sh -c 'exit 7' exits 7" status_is 7 "$bin" ssh gus -l "$me" -- sh -c 'exit 7'
@@ -198,7 +208,7 @@ tm kill-server
 
 # a passphrase is asked for on a terminal; ssh-agent is tried first
 ssh-keygen -q -t ed25519 -N "pw-$id" -C locked -f "$tmp/locked"
-cat "$tmp/locked.pub" >> "$sshd_dir/authorized_keys"
+cat "$tmp/locked.pub" >> "$devbox_dir/volumes/authorized-keys/authorized_keys"
 new_session "$tmux_env $bin ssh gus -l $me -i $tmp/locked -- echo unlocked-$id; sleep 30"
 check "a passphrase prompt on a terminal" until_ok 20 bash -c "pane | grep -qi passphrase"
 tm send-keys -t t "pw-$id" Enter
@@ -222,13 +232,13 @@ check "tunnel to a sandbox without a running pod exits 255" status_is 255 "$bin"
 # the second transport: the policy's ssh gateway, plain TCP (here straight
 # to the sandbox's sshd, while the port-forward still points elsewhere)
 git -C "$tmp/seed" pull -q "$tmp/remote.git" main
-sed -i "s/^    endpoint: .*/    endpoint: \"127.0.0.1:$(awk '/^Port/ {print $2}' "$sshd_dir/config")\"/" "$tmp/seed/templates/policy.yaml"
+sed -i "s/^    endpoint: .*/    endpoint: \"$devbox_addr:2222\"/" "$tmp/seed/templates/policy.yaml"
 git -C "$tmp/seed" -c user.name=sre -c user.email=sre@example.com commit -qam "policy: ssh gateway"
 git -C "$tmp/seed" push -q "$tmp/remote.git" main
-check "the status names the gateway" until_ok 30 bash -c "[ \"\$(field gus ssh.endpoint)\" = 127.0.0.1:$(awk '/^Port/ {print $2}' "$sshd_dir/config") ]"
+check "the status names the gateway" until_ok 30 bash -c "[ \"\$(field gus ssh.endpoint)\" = $devbox_addr:2222 ]"
 check "sandbox ssh goes through the gateway" status_is 0 "$bin" ssh gus -l "$me" -- echo via-gateway
 check "... and reaches the sandbox" has "via-gateway" "$tmp/out"
-kill "$sshd2_pid" 2>/dev/null; wait "$sshd2_pid" 2>/dev/null
+devbox_stop
 kubectl delete clusterportforward "cli-$id" --wait=false >/dev/null 2>&1
 
 # two developers race: a slow pre-receive hook holds both pushes, one loses

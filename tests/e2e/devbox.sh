@@ -1,0 +1,53 @@
+# Sourced by e2e scripts (with src, tmp and id set): the devbox image's
+# root filesystem (tests/devbox/rootfs, mmdebstrap from
+# images/devbox/packages.txt) run under runc as a sandbox's pod would run
+# (tests/e2e/pod-bundle.py reads the live Deployment and Secrets), in a
+# network namespace of its own joined to the host by a veth pair: the
+# KWOK port-forward then reaches its sshd at devbox_addr:2222.
+# Needs root (overlayfs, network namespaces, runc).
+devbox_n=$((id % 250 + 1))
+devbox_netns=sbx-devbox-$id
+devbox_addr=10.231.$devbox_n.2
+devbox_cid=sbx-devbox-$id
+devbox_dir=$tmp/devbox
+
+devbox_start() { # NAMESPACE: the sandbox namespace whose Deployment to run
+	mkdir -p "$devbox_dir"
+	{
+		printf '{"deployment":'; kubectl -n "$1" get deploy sandbox -o json
+		printf ',"secrets":{"authorized-keys":'; kubectl -n "$1" get secret authorized-keys -o json
+		printf ',"ssh-host-key":'; kubectl -n "$1" get secret ssh-host-key -o json
+		printf '}}'
+	} > "$devbox_dir/pod.json" || return 1
+	devbox_run
+}
+
+# devbox_run: runs what $devbox_dir/pod.json describes ({"deployment": ...,
+# "secrets": {NAME: Secret}}, the input of pod-bundle.py)
+devbox_run() {
+	local rootfs
+	rootfs=$("$src/tests/devbox/rootfs") || return 1
+	mkdir -p "$devbox_dir/upper" "$devbox_dir/work" "$devbox_dir/rootfs"
+	# the cached tree stays untouched: the container writes to an overlay
+	mount -t overlay overlay -o "lowerdir=$rootfs,upperdir=$devbox_dir/upper,workdir=$devbox_dir/work" \
+		"$devbox_dir/rootfs" || return 1
+	ip netns add "$devbox_netns" &&
+	ip link add "sbxh$id" type veth peer name "sbxc$id" &&
+	ip link set "sbxc$id" netns "$devbox_netns" &&
+	ip addr add "10.231.$devbox_n.1/30" dev "sbxh$id" && ip link set "sbxh$id" up &&
+	ip -n "$devbox_netns" addr add "$devbox_addr/30" dev "sbxc$id" &&
+	ip -n "$devbox_netns" link set "sbxc$id" up && ip -n "$devbox_netns" link set lo up || return 1
+	python3 "$src/tests/e2e/pod-bundle.py" "$devbox_dir" "$devbox_dir/rootfs" "/var/run/netns/$devbox_netns" \
+		< "$devbox_dir/pod.json" || return 1
+	runc run -d --bundle "$devbox_dir" "$devbox_cid" </dev/null >"$devbox_dir/log" 2>&1 ||
+		{ cat "$devbox_dir/log"; return 1; }
+	until_ok 20 bash -c "exec 3<>/dev/tcp/$devbox_addr/2222" || { echo "  sshd did not listen:"; cat "$devbox_dir/log"; return 1; }
+}
+
+devbox_stop() {
+	runc delete -f "$devbox_cid" >/dev/null 2>&1
+	mountpoint -q "$devbox_dir/rootfs" && umount "$devbox_dir/rootfs"
+	ip link del "sbxh$id" 2>/dev/null
+	ip netns del "$devbox_netns" 2>/dev/null
+	return 0
+}
