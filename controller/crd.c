@@ -11,7 +11,6 @@
 #include "controller.h"
 #include "diff.h"
 #include "error.h"
-#include "log.h"
 #include "render.h"
 
 #define CRD_NAME "sandboxes.sandbox.dev"
@@ -111,13 +110,11 @@ int crd_ensure(controller *c)
 	} else {
 		r = sbx_kube_get(c->kube, &live, k, NULL, CRD_NAME);
 		cJSON_Delete(live);
-		if (r == SBX_ENOTFOUND)
+		if (r == SBX_ENOTFOUND) {
+			sbx_error_clear(); /* the advice replaces the bare 404 */
 			sbx_error_set(r, "the Sandbox CRD %s is not installed: apply deploy/ "
 				      "(kubectl apply -k deploy/) or start once with --install-crd", CRD_NAME);
+		}
 	}
-	if (r == 0)
-		r = wait_established(c, k);
-	if (r < 0)
-		log_error(NULL, "the Sandbox CRD: %s", sbx_error_last());
-	return r;
+	return r == 0 ? wait_established(c, k) : r;
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# deploy/ on the local control plane: a server-side dry run, then the real
+# deploy/ on the local control plane: without the CRD the controller stops
+# and says how to install it, --install-crd installs it; then deploy/'s
+# server-side dry run, then the real
 # apply; the controller's Deployment admitted under the restricted Pod
 # Security level and rolled out; what the controller's ServiceAccount may do
 # (`kubectl auth can-i --list`, less what any signed-in account may) against
@@ -9,13 +11,16 @@
 # RoleBinding the controller may create.
 set -uo pipefail
 src=${SBX_SOURCE_ROOT:?set SBX_SOURCE_ROOT}
+ctl=${SBX_CONTROLLER_BIN:?set SBX_CONTROLLER_BIN}
 . "$src/tests/e2e/checks.sh"
 [ -n "${KUBECONFIG:-}" ] || { echo "KUBECONFIG is not set: run tests/cluster/up and eval tests/cluster/env"; exit 1; }
 tmp=$(mktemp -d)
 id=$RANDOM
 ns=d$id-sandbox
 sa=system:serviceaccount:sandbox-system:sandbox-controller
+install_pid=
 cleanup() {
+	[ -n "$install_pid" ] && kill "$install_pid" 2>/dev/null
 	kubectl delete ns "$ns" --wait=false >/dev/null 2>&1
 	rm -rf "$tmp"
 }
@@ -45,6 +50,19 @@ refused() { # what the controller's own token is refused, with Forbidden
 	grep -qi forbidden "$tmp/out" || { cat "$tmp/out"; return 1; }
 }
 
+# a cluster that never had it (this removes every Sandbox object: status
+# only, a controller writes them again)
+kubectl delete crd sandboxes.sandbox.dev --ignore-not-found --timeout=120s >/dev/null
+git init -q -b main "$tmp/repo"
+check "without the CRD the controller exits 1, naming kubectl apply -k deploy/" bash -c \
+	"! '$ctl' --repo 'file://$tmp/repo' --state-dir '$tmp/state' --listen '' 2>'$tmp/nocrd.err' && grep -q 'not installed: apply deploy/ (kubectl apply -k deploy/) or start once with --install-crd' '$tmp/nocrd.err'"
+"$ctl" --repo "file://$tmp/repo" --state-dir "$tmp/state" --listen '' --install-crd >"$tmp/install.log" 2>&1 &
+install_pid=$!
+check "--install-crd installs it and waits until it is Established" until_ok 60 bash -c \
+	"kubectl get crd sandboxes.sandbox.dev -o jsonpath='{.status.conditions[?(@.type==\"Established\")].status}' | grep -qx True"
+kill "$install_pid" 2>/dev/null; wait "$install_pid" 2>/dev/null
+check "... the one --print-crd prints" bash -c "kubectl get crd sandboxes.sandbox.dev -o json | python3 -c 'import json,sys; c=json.load(sys.stdin); assert c[\"spec\"][\"names\"][\"kind\"]==\"Sandbox\" and c[\"spec\"][\"versions\"][0][\"name\"]==\"v1alpha1\"'"
+
 check "the namespace applies" kubectl apply -f "$src/deploy/base/namespace.yaml"
 check "kubectl apply -k deploy/ --dry-run=server" bash -c "kubectl apply -k '$src/deploy' --dry-run=server >'$tmp/dry' 2>&1 || { cat '$tmp/dry'; exit 1; }"
 check "the production overlay builds with its registry, repository and StorageClass" bash -c \
@@ -53,7 +71,7 @@ check "... and passes a server-side dry run" bash -c "kubectl apply -k '$src/dep
 check "kubectl apply -k deploy/" deploy_install
 check "the Deployment is admitted (restricted Pod Security) and rolls out 2 replicas" \
 	bash -c "kubectl -n sandbox-system rollout status deploy/sandbox-controller --timeout=60s >/dev/null && [ \"\$(kubectl -n sandbox-system get deploy sandbox-controller -o jsonpath='{.status.readyReplicas}')\" = 2 ]"
-check "the CRD is the one --print-crd prints, Established" bash -c "kubectl get crd sandboxes.sandbox.dev -o jsonpath='{.status.conditions[?(@.type==\"Established\")].status}' | grep -qx True"
+check "the CRD is Established" bash -c "kubectl get crd sandboxes.sandbox.dev -o jsonpath='{.status.conditions[?(@.type==\"Established\")].status}' | grep -qx True"
 check "a token for the controller's ServiceAccount" service_account_kubeconfig "$tmp/controller.kubeconfig"
 check "... which the API server knows as that account" bash -c "as_controller() { KUBECONFIG='$tmp/controller.kubeconfig' kubectl \"\$@\"; }; as_controller auth whoami -o jsonpath='{.status.userInfo.username}' | grep -qx '$sa'"
 

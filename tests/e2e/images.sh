@@ -7,8 +7,10 @@
 # with the template's command line accepts the sandbox file's key and
 # nothing else. controller: the runtime file system the Containerfile
 # copies (images/controller/runtime-root), with the binary started inside
-# it as uid 65532. Needs root: mmdebstrap, overlayfs, network namespaces,
-# runc, chroot.
+# it as uid 65532. Then both Containerfiles are built for real with
+# buildah, Debian's own tree from mmdebstrap standing in for the
+# registry's debian:12. Needs root: mmdebstrap, overlayfs, network
+# namespaces, runc, chroot, buildah.
 set -uo pipefail
 bin=${SBX_SANDBOX_BIN:?set SBX_SANDBOX_BIN}
 ctl=${SBX_CONTROLLER_BIN:?set SBX_CONTROLLER_BIN}
@@ -18,8 +20,12 @@ src=${SBX_SOURCE_ROOT:?set SBX_SOURCE_ROOT}
 tmp=$(mktemp -d)
 id=$RANDOM
 . "$src/tests/e2e/devbox.sh"
+store=${SBX_IMAGES_CACHE:-/var/cache/sandbox-images}
+B() { buildah --root "$store/storage" --runroot "$tmp/buildah-run" --storage-driver overlay "$@"; }
 cleanup() {
 	devbox_stop
+	B rm --all >/dev/null 2>&1
+	B rmi localhost/devbox:test localhost/sandbox-controller:test >/dev/null 2>&1
 	mountpoint -q "$tmp/ctlroot/proc" && umount "$tmp/ctlroot/proc"
 	rm -rf "$tmp"
 }
@@ -96,4 +102,33 @@ check "... and --print-crd is deploy/base/crd.yaml" bash -c "$(declare -f inside
 check "... with no shell to run" bash -c "[ ! -e '$tmp/ctlroot/bin/sh' ] && ! chroot '$tmp/ctlroot' /bin/sh -c true 2>/dev/null"
 check "... and nothing but libraries besides the binary, the CA bundle and the user files" bash -c \
 	"cd '$tmp/ctlroot' && [ -z \"\$(find . -path ./proc -prune -o -type f -print | grep -v -e '^./usr/local/bin/sandbox-controller$' -e '\\.so' -e '^./etc/ssl/certs/ca-certificates.crt$' -e '^./etc/\\(passwd\\|group\\|nsswitch.conf\\)$')\" ]"
+# --- the Containerfiles, built: no registry, so docker.io/library/debian:12
+# is Debian's minbase tree made here with mmdebstrap (cached in $store)
+if ! B inspect docker.io/library/debian:12 >/dev/null 2>&1; then
+	echo "# making the debian:12 base image with mmdebstrap (once)"
+	mmdebstrap --quiet --variant=minbase bookworm "$tmp/base.tar" http://deb.debian.org/debian &&
+	base=$(B from scratch) && mnt=$(B mount "$base") && tar -C "$mnt" -xf "$tmp/base.tar" &&
+	B commit -q --rm "$base" docker.io/library/debian:12 >/dev/null
+	rm -f "$tmp/base.tar"
+fi
+bud() { B bud --pull=never --isolation chroot --network host --layers -q "$@" >"$tmp/bud.log" 2>&1 || { tail -20 "$tmp/bud.log"; return 1; }; }
+in_image() { # image command...: run it in the image's file system as its user
+	local c m user r
+	c=$(B from -q "$1") && m=$(B mount "$c") || return 1
+	user=$(B inspect --format '{{.OCIv1.Config.User}}' "$1"); shift
+	mkdir -p "$m/proc" && mount -t proc proc "$m/proc"
+	chroot --userspec="${user:-0:0}" "$m" "$@"; r=$?
+	umount "$m/proc"; B rm "$c" >/dev/null
+	return $r
+}
+check "images/devbox/Containerfile builds" bud -t localhost/devbox:test "$src/images/devbox"
+check "... user dev, sshd, runs as 1000:1000" bash -c "$(declare -f B in_image); store='$store' tmp='$tmp'; \
+	[ \"\$(B inspect --format '{{.OCIv1.Config.User}}' localhost/devbox:test)\" = 1000:1000 ] && \
+	[ \"\$(in_image localhost/devbox:test sh -c 'getent passwd dev; test -x /usr/sbin/sshd && echo sshd')\" = \"\$(printf 'dev:x:1000:1000::/home/dev:/bin/bash\nsshd')\" ]"
+check "images/controller/Containerfile builds (from the repository's top folder)" \
+	bud -f "$src/images/controller/Containerfile" -t localhost/sandbox-controller:test "$src"
+check "... runs as 65532 with no shell: --version" bash -c "$(declare -f B in_image); store='$store' tmp='$tmp'; \
+	[ \"\$(B inspect --format '{{.OCIv1.Config.User}} {{.OCIv1.Config.Entrypoint}}' localhost/sandbox-controller:test)\" = '65532:65532 [/usr/local/bin/sandbox-controller]' ] && \
+	in_image localhost/sandbox-controller:test /usr/local/bin/sandbox-controller --version | grep -q '^sandbox-controller ' && \
+	! in_image localhost/sandbox-controller:test /bin/sh -c true 2>/dev/null"
 checks_done
