@@ -18,9 +18,16 @@ tmp=$(mktemp -d)
 id=$RANDOM
 ns=d$id-sandbox
 sa=system:serviceaccount:sandbox-system:sandbox-controller
+pod=sandbox-controller-d$id
+cid=sbx-controller-$id
 install_pid=
 cleanup() {
 	[ -n "$install_pid" ] && kill "$install_pid" 2>/dev/null
+	runc delete -f "$cid" >/dev/null 2>&1
+	kubectl delete sandbox "p$id" --wait=false >/dev/null 2>&1
+	kubectl get ns -o name | grep "namespace/d$id-" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
+	kubectl -n sandbox-system delete configmap sandbox-controller-state --wait=false >/dev/null 2>&1
+	kubectl -n sandbox-system delete lease sandbox-controller --wait=false >/dev/null 2>&1
 	kubectl delete ns "$ns" --wait=false >/dev/null 2>&1
 	rm -rf "$tmp"
 }
@@ -102,4 +109,79 @@ check "the owner gets exactly tests/data/rbac/sandbox-owner.txt in the sandbox n
 	same_rights sandbox-owner.txt "dev-$id@example.com" "$ns"
 check "... and nothing in another namespace" bash -c "[ \"\$(kubectl auth can-i get pods --as 'dev-$id@example.com' -n default)\" = no ]"
 check "any signed-in user may list Sandboxes (sandbox-viewer)" bash -c "[ \"\$(kubectl auth can-i list sandboxes.sandbox.dev --as 'someone-$id@example.com' --as-group system:authenticated)\" = yes ]"
+
+# --- deploy/'s controller pod, run: the controller image's file system
+# (images/controller/runtime-root) under runc, set up by pod-bundle.py from
+# the live Deployment and ConfigMap: uid 65532, read-only root, emptyDir
+# state and /tmp, the git and webhook Secrets, the ServiceAccount's token
+# where the kubelet mounts it, --in-cluster --leader-elect. Two
+# differences from a node: the host's network (the API server listens on
+# loopback, so KUBERNETES_SERVICE_HOST is 127.0.0.1), hence one more
+# --listen on a free loopback port instead of :8080; and SANDBOX_REPO
+# names a file:// repository mounted at /repo.
+if [ "$(id -u)" -eq 0 ]; then
+	git init -q -b main "$tmp/seed"
+	mkdir -p "$tmp/seed/sandboxes"
+	cp -r "$src/templates" "$tmp/seed/"
+	sed -i "s/^  namespacePrefix: .*/  namespacePrefix: d$id-/" "$tmp/seed/templates/policy.yaml"
+	sed "s/^  name: alice$/  name: p$id/" "$src/sandboxes/alice.yaml" > "$tmp/seed/sandboxes/p$id.yaml"
+	git -C "$tmp/seed" add -A && git -C "$tmp/seed" -c user.name=t -c user.email=t@example.com commit -qm seed
+	git clone -q --bare "$tmp/seed" "$tmp/remote.git"
+	sh "$src/images/controller/runtime-root" "$ctl" "$tmp/ctlroot"
+	mkdir -p "$tmp/ctlroot/repo" "$tmp/ctlroot/proc" "$tmp/ctlroot/dev" "$tmp/ctlroot/sys" \
+		"$tmp/ctlroot/etc/sandbox-controller/git" "$tmp/ctlroot/etc/sandbox-controller/webhook" \
+		"$tmp/ctlroot/var/run/secrets/kubernetes.io/serviceaccount"
+	port=$((20000 + (id + 7) % 20000))
+	server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+	ca=$(kubectl config view --minify --raw -o jsonpath='{.clusters[0].cluster.certificate-authority}')
+	python3 - "$tmp" "$id" "$port" "$server" "$ca" > "$tmp/pod.json" <<'PY'
+import json, subprocess, sys, base64, urllib.parse
+tmp, id_, port, server, ca = sys.argv[1:6]
+kc = lambda *a: json.loads(subprocess.check_output(["kubectl", "-n", "sandbox-system", *a, "-o", "json"]))
+cm = kc("get", "configmap", "sandbox-controller")
+cm["data"]["SANDBOX_REPO"] = "file:///repo"
+cm["data"]["SANDBOX_POLL_INTERVAL"] = "1"
+token = subprocess.check_output(["kubectl", "-n", "sandbox-system", "create", "token", "sandbox-controller"]).decode().strip()
+b64 = lambda b: base64.b64encode(b).decode()
+u = urllib.parse.urlparse(server)
+print(json.dumps({
+    "deployment": kc("get", "deploy", "sandbox-controller"),
+    "configmaps": {"sandbox-controller": cm},
+    "secrets": {"sandbox-controller-git": {"data": {"ssh-privatekey": b64(b"unused for file://\n"), "known_hosts": b64(b"")}},
+                "sandbox-controller-webhook": {"data": {"secret": b64(b"webhook-secret-" + id_.encode())}}},
+    "pod": {"name": "sandbox-controller-d" + id_, "namespace": "sandbox-system"},
+    "entrypoint": ["/usr/local/bin/sandbox-controller"],
+    "serviceaccount": {"token": token, "ca.crt": open(ca).read(), "namespace": "sandbox-system"},
+    "env": {"KUBERNETES_SERVICE_HOST": u.hostname, "KUBERNETES_SERVICE_PORT": str(u.port)},
+    "extra_args": ["--listen=127.0.0.1:" + port]}))
+PY
+	python3 "$src/tests/e2e/pod-bundle.py" "$tmp/bundle" "$tmp/ctlroot" host < "$tmp/pod.json" 2>"$tmp/bundle.err" ||
+		cat "$tmp/bundle.err"
+	# the repository, read-only at /repo
+	python3 - "$tmp/bundle/config.json" "$tmp/remote.git" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["mounts"].append({"destination": "/repo", "type": "bind", "source": sys.argv[2], "options": ["rbind", "ro"]})
+json.dump(c, open(sys.argv[1], "w"), indent=1)
+PY
+	chown -R 65532:65532 "$tmp/remote.git"
+	check "deploy/'s controller pod starts under runc (uid 65532, read-only root)" bash -c \
+		"runc run -d --bundle '$tmp/bundle' '$cid' </dev/null >'$tmp/pod.log' 2>&1 || { cat '$tmp/pod.log'; exit 1; }"
+	check "... it is ready (/readyz) in-cluster, with the account's token" until_ok 60 curl -sf "http://127.0.0.1:$port/readyz"
+	check "... and alive (/healthz)" curl -sf -o /dev/null "http://127.0.0.1:$port/healthz"
+	check "... holds the Lease in sandbox-system as its pod name" until_ok 30 bash -c \
+		"[ \"\$(kubectl -n sandbox-system get lease sandbox-controller -o jsonpath='{.spec.holderIdentity}')\" = $pod ]"
+	check "... and brings a sandbox to Synced" until_ok 90 bash -c \
+		"[ \"\$(kubectl get sandbox p$id -o jsonpath='{.status.sync}')\" = Synced ]"
+	check "... the owner's RoleBinding names the sandbox-owner ClusterRole" bash -c \
+		"[ \"\$(kubectl -n d$id-p$id get rolebinding sandbox-owner -o jsonpath='{.roleRef.kind}/{.roleRef.name}')\" = ClusterRole/sandbox-owner ]"
+	check "... its process runs as 65532 with no capabilities" bash -c \
+		"st=/proc/\$(runc state '$cid' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"pid\"])')/status; grep -q '^Uid:.65532' \$st && grep -q '^CapEff:.0000000000000000' \$st"
+	check "... and it stops on SIGTERM, letting the Lease go" bash -c \
+		"runc kill '$cid' TERM && for i in \$(seq 40); do runc state '$cid' 2>/dev/null | grep -q '\"status\": \"stopped\"' && break; sleep 0.5; done; runc state '$cid' | grep -q '\"status\": \"stopped\"' && [ -z \"\$(kubectl -n sandbox-system get lease sandbox-controller -o jsonpath='{.spec.holderIdentity}')\" ]"
+	check "... with nothing logged as an error or by a sanitizer" bash -c \
+		"! grep -E 'level=error|Sanitizer' '$tmp/pod.log' | head -5 | grep ."
+else
+	check "deploy/'s controller pod under runc needs root" false
+fi
 checks_done

@@ -5,16 +5,23 @@ the first container of a live Deployment the way its pod would run, so the
 devbox root filesystem can be tested under runc without a kubelet or an
 image registry.
 
-    pod-bundle.py BUNDLE ROOTFS NETNS_PATH < deployment-and-secrets.json
+    pod-bundle.py BUNDLE ROOTFS NETNS_PATH|host < pod-input.json
 
-stdin: {"deployment": <Deployment>, "secrets": {NAME: <Secret>, ...}}.
+stdin: {"deployment": <Deployment>, "secrets": {NAME: <Secret>, ...}}, and
+optionally "configmaps": {NAME: <ConfigMap>} (for envFrom and
+configMapKeyRef), "pod": {"name", "namespace"} (for fieldRef),
+"entrypoint": [...] (the image's, when the container gives no command),
+"serviceaccount": {"token", "ca.crt", "namespace"} (mounted where the
+kubelet mounts it unless automountServiceAccountToken is false), "env":
+{NAME: VALUE} (what the kubelet adds, such as KUBERNETES_SERVICE_HOST) and
+"extra_args": [...]. NETNS_PATH "host" keeps the host's network.
 From the Deployment it takes the container's command and args, env,
 resources, user and group (runAsUser, runAsGroup, fsGroup as a
-supplementary group), allowPrivilegeEscalation, capabilities and the
-volume mounts. Secret volumes are written as the kubelet writes them:
+supplementary group), allowPrivilegeEscalation, capabilities,
+readOnlyRootFilesystem and the volume mounts. Secret volumes are written as the kubelet writes them:
 owned by root with group fsGroup, mode defaultMode plus group read when
 fsGroup is set; a persistentVolumeClaim becomes an empty folder owned
-root:fsGroup, mode 2775. seccomp RuntimeDefault is approximated by a
+root:fsGroup, mode 2775, and so does an emptyDir. seccomp RuntimeDefault is approximated by a
 profile that refuses what container runtimes' default profiles refuse.
 """
 import base64
@@ -98,6 +105,7 @@ def main():
             os.chown(host, 0, fs_group if fs_group is not None else 0)
             os.chmod(host, 0o2750 if fs_group is not None else 0o755)
         elif "persistentVolumeClaim" in v or "emptyDir" in v:
+            # an emptyDir starts empty, a fresh volume too
             os.chown(host, 0, fs_group if fs_group is not None else 0)
             os.chmod(host, 0o2775 if fs_group is not None else 0o777)
         else:
@@ -105,9 +113,34 @@ def main():
         opts = ["rbind", "nosuid", "nodev"] + (["ro"] if vm.get("readOnly") else ["rw"])
         mounts.append({"destination": vm["mountPath"], "type": "bind", "source": host, "options": opts})
 
-    env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-           "HOSTNAME=sandbox"]
-    env += ["%s=%s" % (e["name"], e.get("value", "")) for e in c.get("env", [])]
+    sa = given.get("serviceaccount")
+    if sa and pod.get("automountServiceAccountToken", True):
+        host = os.path.join(bundle, "volumes", "serviceaccount")
+        os.makedirs(host, exist_ok=True)
+        for key in ("token", "ca.crt", "namespace"):
+            with open(os.path.join(host, key), "w") as f:
+                f.write(sa[key])
+            os.chmod(os.path.join(host, key), 0o644)
+        mounts.append({"destination": "/var/run/secrets/kubernetes.io/serviceaccount", "type": "bind",
+                       "source": host, "options": ["rbind", "nosuid", "nodev", "ro"]})
+
+    meta = given.get("pod", {"name": "sandbox", "namespace": "default"})
+    fields = {"metadata.name": meta["name"], "metadata.namespace": meta["namespace"]}
+    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+           "HOSTNAME": meta["name"]}
+    env.update(given.get("env", {}))
+    for ef in c.get("envFrom", []):
+        env.update(given["configmaps"][ef["configMapRef"]["name"]].get("data", {}))
+    for e in c.get("env", []):
+        src = e.get("valueFrom", {})
+        if "fieldRef" in src:
+            env[e["name"]] = fields[src["fieldRef"]["fieldPath"]]
+        elif "configMapKeyRef" in src:
+            env[e["name"]] = given["configmaps"][src["configMapKeyRef"]["name"]]["data"][src["configMapKeyRef"]["key"]]
+        elif src:
+            sys.exit("env %s: only value, fieldRef and configMapKeyRef are emulated" % e["name"])
+        else:
+            env[e["name"]] = e.get("value", "")
     limits = c.get("resources", {}).get("limits", {})
     resources = {}
     if "memory" in limits:
@@ -121,18 +154,19 @@ def main():
             "terminal": False,
             "user": {"uid": uid, "gid": gid,
                      "additionalGids": [fs_group] if fs_group is not None else []},
-            "args": c.get("command", []) + c.get("args", []),
-            "env": env,
+            "args": (c.get("command") or given.get("entrypoint", [])) + c.get("args", [])
+                    + given.get("extra_args", []),
+            "env": ["%s=%s" % kv for kv in env.items()],
             "cwd": c.get("workingDir", "/"),
             "capabilities": {k: caps for k in ("bounding", "effective", "permitted")},
             "noNewPrivileges": not csc.get("allowPrivilegeEscalation", True),
         },
         "root": {"path": rootfs, "readonly": bool(csc.get("readOnlyRootFilesystem"))},
-        "hostname": "sandbox",
+        "hostname": meta["name"],
         "mounts": mounts,
         "linux": {
-            "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"},
-                           {"type": "network", "path": netns}],
+            "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]
+                          + ([] if netns == "host" else [{"type": "network", "path": netns}]),
             "resources": resources,
             "seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
                         "syscalls": [{"names": DENIED, "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
