@@ -11,6 +11,10 @@
 
 #include "buf.h"
 
+/* The login user of the devbox image (images/devbox: uid 1000, home
+ * /home/dev): sandbox ssh's default and ssh-config's User. */
+#define CLI_SANDBOX_USER "dev"
+
 /* Exit statuses, kubectl-style. */
 enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
 

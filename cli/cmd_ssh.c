@@ -13,7 +13,6 @@
 #include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -49,7 +48,7 @@ static const char help[] =
 	"\"-- sh -c 'exit 7'\" runs sh with one script, as kubectl exec would.\n\n"
 	"  -t            allocate a PTY for COMMAND\n"
 	"  -i FILE       the private key to use\n"
-	"  -l USER       the user to log in as (default: your login name)\n"
+	"  -l USER       the user to log in as (default: dev, the sandbox image's user)\n"
 	"  -h, --help    show this help\n\n"
 	"Exit status: the remote command's, or 255 when the connection failed.\n\n";
 
@@ -525,11 +524,8 @@ int cmd_ssh(int argc, char **argv)
 		cli_shell_quote(&cmd, argv[i]);
 	}
 	o.command = cmd.len ? cmd.ptr : NULL;
-	if (!o.user) {
-		const struct passwd *pw = getpwuid(getuid());
-
-		o.user = getenv("USER") && *getenv("USER") ? getenv("USER") : pw ? pw->pw_name : "dev";
-	}
+	if (!o.user)
+		o.user = CLI_SANDBOX_USER;
 	if ((status = cli_kube_open(&k, &cfg)) != EXIT_OK) {
 		status = EXIT_CONNECT;
 		goto done;

@@ -209,6 +209,7 @@ int cmd_ssh_config(int argc, char **argv)
 	       "Host sandbox-%s\n"
 	       "  HostName sandbox-%s\n"
 	       "  HostKeyAlias sandbox-%s\n"
+	       "  User " CLI_SANDBOX_USER "\n"
 	       "  ProxyCommand %s\n"
 	       "  UserKnownHostsFile \"%s\"\n"
 	       "  StrictHostKeyChecking yes\n"

@@ -44,7 +44,7 @@ typedef struct controller_options {
 	bool once;                    /* sync once, report, exit */
 	long settle_ms;               /* with once: how long to wait for rollouts */
 	double kube_qps;              /* client-side rate limit */
-	bool install_crd;             /* install the Sandbox CRD when missing */
+	bool install_crd;             /* install the Sandbox CRD when missing or different */
 } controller_options;
 
 typedef struct controller controller;
@@ -203,7 +203,8 @@ cJSON *crd_sandbox(void);
 
 /* With install_crd: install or update the CRD (server-side apply).
  * Without: check that it is there, with an error saying how to install it.
- * Then wait until it is Established. Blocking; runs before the loop. */
+ * Then wait until it is Established. Blocking; runs before the loop.
+ * Returns 0 or a negative SBX_E* code, with the message in sbx_error_last(). */
 int crd_ensure(controller *c);
 
 /* ---- leader.c ---- */

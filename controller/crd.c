@@ -2,7 +2,7 @@
 /*
  * The Sandbox custom resource (sandboxes.sandbox.dev, cluster-scoped, one
  * per git file, the status carrier for `kubectl get sandboxes`). The
- * manifest in deploy/crd.yaml is this, printed by --print-crd. The
+ * manifest in deploy/base/crd.yaml is this, printed by --print-crd. The
  * controller installs it only with --install-crd; it never writes RBAC.
  */
 #include <stdlib.h>
@@ -63,10 +63,10 @@ static int wait_established(controller *c, const sbx_kind *k)
 	for (int i = 0; i < 100; i++) {
 		cJSON *crd = NULL;
 		const cJSON *cond;
-		int ok = 0;
+		int ok = 0, r = sbx_kube_get(c->kube, &crd, k, NULL, CRD_NAME);
 
-		if (sbx_kube_get(c->kube, &crd, k, NULL, CRD_NAME) < 0)
-			return -1;
+		if (r < 0)
+			return r;
 		cJSON_ArrayForEach(cond, cJSON_GetObjectItem(cJSON_GetObjectItem(crd, "status"), "conditions")) {
 			const cJSON *t = cJSON_GetObjectItem(cond, "type"), *s = cJSON_GetObjectItem(cond, "status");
 
@@ -87,13 +87,19 @@ static int install(controller *c, const sbx_kind *k)
 {
 	sbx_kube_apply_options ao = SBX_KUBE_APPLY_OPTIONS_INIT;
 	cJSON *want = crd_sandbox(), *live = NULL;
-	int r = 0;
+	int r;
 
-	if (!want)
-		return sbx_error_set(SBX_ENOMEM, "out of memory");
+	if (!want) {
+		r = sbx_error_set(SBX_ENOMEM, "out of memory");
+		goto done;
+	}
 	ao.force = true;
-	if (sbx_kube_get(c->kube, &live, k, NULL, CRD_NAME) < 0 || !sbx_diff_subset(want, live, NULL))
+	r = sbx_kube_get(c->kube, &live, k, NULL, CRD_NAME);
+	if (r == SBX_ENOTFOUND)
+		sbx_error_clear(); /* expected: an apply failure must be what is told */
+	if (r == SBX_ENOTFOUND || (r == 0 && !sbx_diff_subset(want, live, NULL)))
 		r = sbx_kube_apply(c->kube, NULL, want, &ao);
+done:
 	cJSON_Delete(live);
 	cJSON_Delete(want);
 	return r;

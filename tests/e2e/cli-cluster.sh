@@ -124,15 +124,15 @@ spec:
 YAML
 check "ssh-config prints a block with the pinned host key" status_is 0 "$bin" ssh-config gus
 cp "$tmp/out" "$tmp/ssh_config"
-check "... ProxyCommand and the known_hosts file" bash -c "grep -q '^  ProxyCommand .*sandbox tunnel gus$' '$tmp/ssh_config' && grep -q \"^sandbox-gus \$(ssh-keygen -y -f '$tmp/sandbox-host-key' | cut -d' ' -f1,2)\$\" '$HOME/.config/sandbox/known_hosts'"
+check "... ProxyCommand, User dev and the known_hosts file" bash -c "grep -q '^  ProxyCommand .*sandbox tunnel gus$' '$tmp/ssh_config' && grep -q '^  User dev$' '$tmp/ssh_config' && grep -q \"^sandbox-gus \$(ssh-keygen -y -f '$tmp/sandbox-host-key' | cut -d' ' -f1,2)\$\" '$HOME/.config/sandbox/known_hosts'"
 # (no spaces in these paths: a plain string survives export into bash -c)
-ssh_opts="-F $tmp/ssh_config -i $HOME/.ssh/id_ed25519 -o BatchMode=yes -o User=dev"
+ssh_opts="-F $tmp/ssh_config -i $HOME/.ssh/id_ed25519 -o IdentitiesOnly=yes -o BatchMode=yes"
 ssh_gus() { ssh $ssh_opts sandbox-gus "$@"; }
 export -f ssh_gus; export tmp HOME ssh_opts
 check "plain ssh through the tunnel runs a command" until_ok 30 bash -c "[ \"\$(ssh_gus echo ok)\" = ok ]"
 check "... as dev, uid 1000, home /home/dev" bash -c "[ \"\$(ssh_gus 'echo \$(id -un) \$(id -u) \$(id -g) \$HOME')\" = 'dev 1000 1000 /home/dev' ]"
-check "... with no capabilities, no new privileges and a seccomp filter" bash -c "ssh_gus 'grep -E \"^(CapEff|NoNewPrivs|Seccomp):\" /proc/self/status' | tr -s '\t ' ' ' | tr '\n' ' ' | grep -qx 'CapEff: 0000000000000000 NoNewPrivs: 1 Seccomp: 2 '"
-check "... and the secrets mounted read-only with the template's modes" bash -c "[ \"\$(ssh_gus 'stat -L -c %a:%U:%G /etc/sandbox/host-key/ssh_host_ed25519_key /etc/sandbox/authorized-keys/authorized_keys; touch /etc/sandbox/host-key/x 2>/dev/null || echo read-only' | tr '\n' ' ')\" = '440:root:dev 440:root:dev read-only ' ]"
+check "... with no capabilities at all, no new privileges and a seccomp filter" bash -c "[ \"\$(ssh_gus 'grep -E \"^(CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):\" /proc/self/status' | tr -s '\t ' ' ' | tr '\n' ' ')\" = 'CapPrm: 0000000000000000 CapEff: 0000000000000000 CapBnd: 0000000000000000 CapAmb: 0000000000000000 NoNewPrivs: 1 Seccomp: 2 ' ]"
+check "... the secrets with the template's modes, mounted read-only" bash -c "[ \"\$(ssh_gus 'stat -L -c %a:%U:%G /etc/sandbox/host-key/ssh_host_ed25519_key /etc/sandbox/authorized-keys/authorized_keys; for m in /etc/sandbox/host-key /etc/sandbox/authorized-keys; do awk -v m=\$m '\''\$2 == m { split(\$4, o, \",\"); print o[1] }'\'' /proc/self/mounts; done' | tr '\n' ' ')\" = '440:root:dev 440:root:dev ro ro ' ]"
 check "the tools a developer expects are there" ssh_gus 'for t in git curl make gcc vi nano rsync less man locale; do command -v $t >/dev/null || { echo "missing $t"; exit 1; }; done; locale -a | grep -qx en_US.utf8'
 head -c 10485760 /dev/urandom > "$tmp/10MiB"
 check "10 MiB through stdin come back byte for byte" bash -c "ssh_gus cat < '$tmp/10MiB' | cmp - '$tmp/10MiB'"
@@ -146,6 +146,7 @@ check "rsync down 10 MiB byte for byte" bash -c "rsync -q -e 'ssh $ssh_opts' san
 
 # sandbox ssh: libssh through the same tunnel, the host key checked against status
 me=dev
+check "sandbox ssh logs in as dev, the image's user, without -l" bash -c "[ \"\$('$bin' ssh gus -- id -un)\" = dev ]"
 check "sandbox ssh NAME -- echo ok prints ok" status_is 0 "$bin" ssh gus -l "$me" -- echo ok
 check "... exactly" bash -c "[ \"\$(cat '$tmp/out')\" = ok ]"
 check "sandbox ssh -- sh -c 'exit 7' exits 7" status_is 7 "$bin" ssh gus -l "$me" -- sh -c 'exit 7'

@@ -34,7 +34,7 @@ YAML
 controller_as_service_account() {
 	deploy_install && service_account_kubeconfig "$tmp/controller.kubeconfig" || return 1
 	mkdir -p "$tmp/bin"
-	printf '#!/bin/sh\nKUBECONFIG=%s SANDBOX_LEASE_NAMESPACE=%s exec %s "$@"\n' \
+	printf '#!/bin/bash\nKUBECONFIG=%q SANDBOX_LEASE_NAMESPACE=%q exec %q "$@"\n' \
 		"$tmp/controller.kubeconfig" "$deployed_ns" "$ctl" > "$tmp/bin/sandbox-controller"
 	chmod +x "$tmp/bin/sandbox-controller"
 	ctl=$tmp/bin/sandbox-controller

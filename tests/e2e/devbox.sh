@@ -46,7 +46,8 @@ devbox_run() {
 
 devbox_stop() {
 	runc delete -f "$devbox_cid" >/dev/null 2>&1
-	mountpoint -q "$devbox_dir/rootfs" && umount "$devbox_dir/rootfs"
+	# lazily when busy: the caller removes the folder next
+	if mountpoint -q "$devbox_dir/rootfs"; then umount "$devbox_dir/rootfs" || umount -l "$devbox_dir/rootfs"; fi
 	ip link del "sbxh$id" 2>/dev/null
 	ip netns del "$devbox_netns" 2>/dev/null
 	return 0
