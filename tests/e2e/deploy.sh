@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # deploy/ on the local control plane: without the CRD the controller stops
-# and says how to install it, --install-crd installs it; then deploy/'s
-# server-side dry run, then the real
-# apply; the controller's Deployment admitted under the restricted Pod
-# Security level and rolled out; what the controller's ServiceAccount may do
-# (`kubectl auth can-i --list`, less what any signed-in account may) against
-# the checked-in tables in tests/data/rbac/; what it may not do, asked and
-# tried with its own token; and what a sandbox owner gets through the
-# RoleBinding the controller may create.
+# and says how to install it, and --install-crd installs it; deploy/'s
+# server-side dry run, then the real apply; the controller's Deployment
+# admitted under the restricted Pod Security level and rolled out; what the
+# controller's ServiceAccount may do (`kubectl auth can-i --list`, less what
+# any signed-in account may) against the checked-in tables in
+# tests/data/rbac/; what it may not do, asked and tried with its own token;
+# what a sandbox owner gets through the RoleBinding the controller may
+# create; and, as root, deploy/'s controller pod run under runc.
 set -uo pipefail
 src=${SBX_SOURCE_ROOT:?set SBX_SOURCE_ROOT}
 ctl=${SBX_CONTROLLER_BIN:?set SBX_CONTROLLER_BIN}
