@@ -29,8 +29,8 @@
 #include "cmd.h"
 #include "error.h"
 #include "kubecli.h"
-#include "portforward.h"
 #include "spec.h"
+#include "sshconn.h"
 
 #define EXIT_CONNECT 255
 #define CHUNK (32 * 1024)
@@ -105,150 +105,6 @@ static void term_size(int *cols, int *rows)
 		*cols = ws.ws_col;
 		*rows = ws.ws_row;
 	}
-}
-
-/* ---- the transport ----------------------------------------------------- */
-
-/* A child process opens the port-forward and pumps it into one end of a
- * socketpair; libssh gets the other. The child alone owns the TLS
- * connection; it reports the opening through a pipe, so a refusal is
- * told as such. Returns the fd for libssh, or -1 with the reason. */
-static int tunnel_fd(sbx_kube_config *kcfg, const char *ns, const char *pod, pid_t *child)
-{
-	char why[1024] = "";
-	ssize_t n, got = 0;
-	int sv[2], pp[2];
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return sbx_error_set(SBX_EIO, "socketpair: %s", strerror(errno)), -1;
-	if (pipe2(pp, O_CLOEXEC) < 0) {
-		close(sv[0]);
-		close(sv[1]);
-		return sbx_error_set(SBX_EIO, "pipe: %s", strerror(errno)), -1;
-	}
-	fflush(NULL);
-	*child = fork();
-	if (*child == 0) {
-		sbx_portforward *pf = NULL;
-		int r;
-
-		close(sv[0]);
-		close(pp[0]);
-		signal(SIGINT, SIG_IGN);   /* the parent decides when it ends */
-		r = sbx_portforward_open(&pf, kcfg, ns, pod, SBX_SSHD_PORT);
-		if (r < 0 && write(pp[1], sbx_error_last(), strlen(sbx_error_last())) < 0)
-			_exit(1);
-		close(pp[1]);
-		if (r == 0)
-			r = sbx_portforward_pump(pf, sv[1], sv[1]);
-		sbx_portforward_free(pf);
-		_exit(r < 0 ? 1 : 0);
-	}
-	close(sv[1]);
-	close(pp[1]);
-	while (*child > 0 && (n = read(pp[0], why + got, sizeof(why) - 1 - (size_t)got)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		got += n;
-	}
-	close(pp[0]);
-	if (*child < 0 || got > 0) {
-		sbx_error_set(SBX_ETRANSPORT, "%s", *child < 0 ? strerror(errno) : why);
-		close(sv[0]);
-		return -1;
-	}
-	return sv[0];
-}
-
-/* The policy's gateway "host:port" over plain TCP. */
-static int gateway_fd(const char *endpoint)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-	char host[256];
-	const char *colon = strrchr(endpoint, ':');
-	int fd = -1;
-
-	if (!colon || (size_t)(colon - endpoint) >= sizeof(host)) {
-		sbx_error_set(SBX_EINVAL, "the ssh endpoint '%s' is not host:port", endpoint);
-		return -1;
-	}
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - endpoint), endpoint);
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = '\0';
-	}
-	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
-		sbx_error_set(SBX_ETRANSPORT, "cannot resolve the ssh gateway '%s'", endpoint);
-		return -1;
-	}
-	for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
-		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-		if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	freeaddrinfo(ai);
-	if (fd < 0)
-		sbx_error_set(SBX_ETRANSPORT, "cannot connect to the ssh gateway '%s'", endpoint);
-	return fd;
-}
-
-/* ---- authentication -------------------------------------------------- */
-
-static int ask_passphrase(const char *prompt, char *buf, size_t len, int echo, int verify,
-			  void *userdata)
-{
-	(void)verify;
-	(void)userdata;
-	if (!isatty(STDIN_FILENO))
-		return -1;
-	return ssh_getpass(prompt, buf, len, echo, 0);
-}
-
-static bool try_key_file(ssh_session s, const char *path, bool named, sbx_buf *tried)
-{
-	ssh_key key = NULL;
-	bool ok = false;
-
-	if (access(path, R_OK) != 0) {
-		if (named)
-			sbx_buf_printf(tried, "%s'%s' (cannot read it: %s)", tried->len ? ", " : "",
-				       path, strerror(errno));
-		return false;
-	}
-	if (ssh_pki_import_privkey_file(path, NULL, ask_passphrase, NULL, &key) != SSH_OK) {
-		sbx_buf_printf(tried, "%s'%s' (not a private key libssh reads, or a wrong "
-			       "passphrase)", tried->len ? ", " : "", path);
-		return false;
-	}
-	sbx_buf_printf(tried, "%s'%s'", tried->len ? ", " : "", path);
-	ok = ssh_userauth_publickey(s, NULL, key) == SSH_AUTH_SUCCESS;
-	ssh_key_free(key);
-	return ok;
-}
-
-static bool authenticate(ssh_session s, const char *key_file, sbx_buf *tried)
-{
-	static const char *const names[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
-	const char *home = getenv("HOME");
-	char path[4096];
-
-	if (key_file)
-		return try_key_file(s, key_file, true, tried);
-	if (getenv("SSH_AUTH_SOCK") && *getenv("SSH_AUTH_SOCK")) {
-		sbx_buf_puts(tried, "ssh-agent");
-		if (ssh_userauth_agent(s, NULL) == SSH_AUTH_SUCCESS)
-			return true;
-	}
-	for (size_t i = 0; home && i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/.ssh/%s", home, names[i]);
-		if (try_key_file(s, path, false, tried))
-			return true;
-	}
-	return false;
 }
 
 /* ---- the session ------------------------------------------------------- */
@@ -411,7 +267,7 @@ static int session(const struct opts *o, int sock, const char *want_fp)
 			  "'sandbox status %s' and ask your SREs", o->name, fp, want_fp, o->name);
 		goto done;
 	}
-	if (!authenticate(s, o->key_file, &tried)) {
+	if (!cli_ssh_authenticate(s, o->key_file, &tried)) {
 		cli_error(EXIT_CONNECT, "sandbox '%s' accepted none of your keys (tried: %s); its "
 			  "file must list your public key (spec.sshKeys in sandboxes/%s.yaml)",
 			  o->name, tried.len ? sbx_buf_cstr(&tried) : "none found", o->name);
@@ -541,30 +397,14 @@ int cmd_ssh(int argc, char **argv)
 				   "'%s' yet; see 'sandbox status %s'", o.name, o.name);
 		goto done;
 	}
-	if (endpoint && strncmp(endpoint, "port-forward:", 13) != 0)
-		sock = gateway_fd(endpoint);
-	else
-		sock = tunnel_fd(k.cfg, ns, pod, &child);
+	sock = cli_ssh_transport(k.cfg, endpoint, ns, pod, &child);
 	if (sock < 0) {
 		status = cli_error(EXIT_CONNECT, "%s", sbx_error_last());
 		goto done;
 	}
 	status = session(&o, sock, fp);
 done:
-	if (sock >= 0)
-		close(sock);   /* the pump sees the end and closes the WebSocket */
-	if (child > 0) {
-		int ws;
-
-		pid_t done_pid = 0;
-
-		for (int i = 0; i < 40 && (done_pid = waitpid(child, &ws, WNOHANG)) == 0; i++)
-			usleep(50 * 1000);
-		if (done_pid == 0) {
-			kill(child, SIGKILL);
-			waitpid(child, &ws, 0);
-		}
-	}
+	cli_ssh_transport_close(sock, child);
 	cJSON_Delete(sb);
 	sbx_buf_dispose(&cmd);
 	cli_kube_close(&k);

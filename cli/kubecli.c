@@ -70,13 +70,10 @@ static void done_cb(sbx_kube_resp *resp, void *payload)
 	resp->body = NULL;
 }
 
-int cli_kube_whoami(cli_kube *k, char **user)
+int cli_kube_post(cli_kube *k, cJSON **out, const char *path, const char *body, const char *what)
 {
-	static const char body[] = "{\"apiVersion\":\"authentication.k8s.io/v1\","
-				   "\"kind\":\"SelfSubjectReview\"}";
-	sbx_kube_req req = { "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", body, NULL };
+	sbx_kube_req req = { "POST", path, body, NULL };
 	struct result res = { 0 };
-	const char *name;
 	int r = 0;
 
 	sbx_error_clear();
@@ -87,11 +84,29 @@ int cli_kube_whoami(cli_kube *k, char **user)
 	while (!res.done && sbx_kube_run(k->kube, 1000) >= 0)
 		;
 	if (!res.done || res.resp.err) {
-		r = sbx_error_set(res.done ? res.resp.err : SBX_ETRANSPORT, "asking the cluster who "
-				  "you are failed: %s", res.done ? res.resp.message : "no answer");
+		r = sbx_error_set(res.done ? res.resp.err : SBX_ETRANSPORT, "%s failed: %s", what,
+				  res.done ? res.resp.message : "no answer");
 		goto done;
 	}
-	name = cli_json_str(res.body, "status", "userInfo", "username", NULL);
+	*out = res.body;
+	res.body = NULL;
+done:
+	cJSON_Delete(res.body);
+	return r;
+}
+
+int cli_kube_whoami(cli_kube *k, char **user)
+{
+	static const char body[] = "{\"apiVersion\":\"authentication.k8s.io/v1\","
+				   "\"kind\":\"SelfSubjectReview\"}";
+	cJSON *review = NULL;
+	const char *name;
+	int r = cli_kube_post(k, &review, "/apis/authentication.k8s.io/v1/selfsubjectreviews", body,
+			      "asking the cluster who you are");
+
+	if (r < 0)
+		goto done;
+	name = cli_json_str(review, "status", "userInfo", "username", NULL);
 	if (!name || !*name) {
 		r = sbx_error_set(SBX_EINVAL, "the cluster did not say who you are");
 		goto done;
@@ -100,7 +115,7 @@ int cli_kube_whoami(cli_kube *k, char **user)
 	if (!*user)
 		r = SBX_ENOMEM;
 done:
-	cJSON_Delete(res.body);
+	cJSON_Delete(review);
 	return r;
 }
 

@@ -23,6 +23,11 @@ int cli_kube_open(cli_kube *k, const cli_config *cfg);
 
 void cli_kube_close(cli_kube *k);
 
+/* POST body to path and wait: *out is the answer's body (caller must
+ * cJSON_Delete). On failure "WHAT failed: reason" in sbx_error_last() and
+ * the typed SBX_E*. */
+int cli_kube_post(cli_kube *k, cJSON **out, const char *path, const char *body, const char *what);
+
 /* The user name the cluster authenticates you as (SelfSubjectReview).
  * Returns 0 and *user (caller must free), or a negative SBX_E* with the
  * reason in sbx_error_last(). */

@@ -20,6 +20,7 @@ static const cli_cmd commands[] = {
 	{ "ssh", "log in to a sandbox, or run one command there", cmd_ssh },
 	{ "ssh-config", "print an OpenSSH config block for a sandbox (host key pinned)", cmd_ssh_config },
 	{ "tunnel", "join stdin/stdout to a sandbox's sshd (an ssh ProxyCommand)", cmd_tunnel },
+	{ "doctor", "check every link from here to a shell in a sandbox; name the first broken one", cmd_doctor },
 	{ "quota", "SREs: show or set a sandbox's override in the policy", cmd_quota },
 	{ "config", "show the settings and where each comes from", cmd_config },
 	{ "lint", "validate sandbox files, the policy and the templates", cmd_lint },

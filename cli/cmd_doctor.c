@@ -1,0 +1,639 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * `sandbox doctor [NAME]`: walk the chain from this laptop to a shell in
+ * the sandbox, link by link (doctor.h has the links and what depends on
+ * what), print each as it completes, then the first broken link and one
+ * fix. Every network step is bounded and says which bound expired.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libssh/libssh.h>
+
+#include "cmd.h"
+#include "diag.h"
+#include "doctor.h"
+#include "error.h"
+#include "git.h"
+#include "gitops.h"
+#include "kubecli.h"
+#include "render.h"
+#include "repo.h"
+#include "sshconn.h"
+#include "sshkey.h"
+
+#define STEP_TIMEOUT_S 10
+
+static const char help[] =
+	"Usage: sandbox doctor [NAME] [-o text|json]\n\n"
+	"Check every link from this laptop to a shell in sandbox NAME, in order:\n"
+	"settings, your clone, the git remote, your file at the remote's head, the\n"
+	"cluster, the controller, the sandbox's namespace (quota, volume, pod), your\n"
+	"right to port-forward, and ssh (banner, host key, your keys, a login).\n"
+	"Each line shows the result and its time; then the first broken link and\n"
+	"one fix. Links that need a broken one are skipped. Each network step gives\n"
+	"up after 10 s and says so.\n\n"
+	"Exit status: 0 all links hold, 1 a link is broken, 2 usage error.\n\n"
+	"Options:\n"
+	"  -o, --output FMT   text (default) or json (for scripts and support tickets)\n"
+	"  -i FILE            the private key to try for ssh (default: ssh-agent, then\n"
+	"                     ~/.ssh/id_ed25519, id_ecdsa, id_rsa)\n"
+	"  -l USER            the ssh login user (default: " CLI_SANDBOX_USER ")\n";
+
+struct doctor {
+	cli_config cfg;
+	const char *name, *key_file, *user;
+	bool json;
+	doc_report r;
+	sbx_git *g;
+	char head[SBX_GIT_OID_HEX];
+	cli_kube k;
+	bool kube_open;
+	cJSON *sb;                 /* the Sandbox */
+	const char *ns;            /* borrowed from sb */
+	char pod[256];             /* the running pod, "" when none */
+	sbx_buf file_keys;         /* the file's keys: "  SHA256:... comment" lines */
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the links ---------------------------------------------------------- */
+
+static void settings(struct doctor *d)
+{
+	const cli_config *c = &d->cfg;
+
+	if (!c->value[CFG_REPO]) {
+		char fix[1024];
+
+		snprintf(fix, sizeof(fix), "set 'repo: URL' in %s (or SANDBOX_REPO, or --repo-url URL)",
+			 c->file);
+		doc_set(&d->r, DOC_SETTINGS, DOC_FAIL, 0, fix, "no GitOps repository is configured");
+		return;
+	}
+	doc_set(&d->r, DOC_SETTINGS, DOC_OK, 0, NULL, "repo %s (%s), branch %s, clone %s\n"
+		"kubeconfig %s, context %s", c->value[CFG_REPO], c->source[CFG_REPO],
+		c->value[CFG_BRANCH], c->value[CFG_CLONE],
+		c->value[CFG_KUBECONFIG] ? c->value[CFG_KUBECONFIG] : "(default)",
+		c->value[CFG_CONTEXT] ? c->value[CFG_CONTEXT] : "(current)");
+}
+
+static void clone_state(struct doctor *d)
+{
+	sbx_git_options o = SBX_GIT_OPTIONS_INIT;
+	sbx_buf list = SBX_BUF_INIT;
+	char fix[2048];
+	int n;
+
+	o.url = d->cfg.value[CFG_REPO];
+	o.branch = d->cfg.value[CFG_BRANCH];
+	o.mirror_dir = d->cfg.value[CFG_CLONE];
+	o.ssh_key = d->cfg.value[CFG_GIT_SSH_KEY];
+	o.known_hosts = d->cfg.value[CFG_GIT_KNOWN_HOSTS];
+	o.token_file = d->cfg.value[CFG_GIT_TOKEN_FILE];
+	o.ca_file = d->cfg.value[CFG_GIT_CA_FILE];
+	o.timeout_s = STEP_TIMEOUT_S;
+	o.worktree = true;
+	if (sbx_git_open(&d->g, &o) < 0) {
+		snprintf(fix, sizeof(fix), "move the folder away (mv '%s' '%s.old'); the next sandbox "
+			 "command clones again", d->cfg.value[CFG_CLONE], d->cfg.value[CFG_CLONE]);
+		doc_set(&d->r, DOC_CLONE, DOC_FAIL, 0, fix, "%s", sbx_error_last());
+		return;
+	}
+	n = sbx_git_local_changes(&list, d->g);
+	if (n > 0) {
+		snprintf(fix, sizeof(fix), "push what you meant to push (git -C '%s' push origin HEAD:%s),\n"
+			 "or set it aside (git -C '%s' stash -u; git -C '%s' reset --hard origin/%s)",
+			 d->cfg.value[CFG_CLONE], d->cfg.value[CFG_BRANCH], d->cfg.value[CFG_CLONE],
+			 d->cfg.value[CFG_CLONE], d->cfg.value[CFG_BRANCH]);
+		/* the list's lines end in '\n'; drop the last */
+		if (list.len && list.ptr[list.len - 1] == '\n')
+			list.ptr[--list.len] = '\0';
+		doc_set(&d->r, DOC_CLONE, DOC_FAIL, 0, fix, "the clone has what the remote does not; "
+			"the controller sees only the remote:\n%s", sbx_buf_cstr(&list));
+	} else if (n < 0) {
+		doc_set(&d->r, DOC_CLONE, DOC_WARN, 0, NULL, "cannot tell: %s", sbx_error_last());
+	} else {
+		doc_set(&d->r, DOC_CLONE, DOC_OK, 0, NULL, "clean");
+	}
+	sbx_buf_dispose(&list);
+}
+
+static void git_remote(struct doctor *d)
+{
+	const char *url = d->cfg.value[CFG_REPO], *why;
+	char fix[1024] = "";
+	int r;
+
+	if (!d->g) {
+		doc_set(&d->r, DOC_GIT, DOC_FAIL, 0, NULL, "the clone could not be opened");
+		return;
+	}
+	r = sbx_git_remote_head(d->g, d->head);
+	why = sbx_error_last();
+	if (r == 0) {
+		doc_set(&d->r, DOC_GIT, DOC_OK, 0, NULL, "%s is at %.12s", d->cfg.value[CFG_BRANCH], d->head);
+		return;
+	}
+	if (r == SBX_ETIMEOUT)
+		snprintf(fix, sizeof(fix), "the remote did not answer within %d s: check the network "
+			 "(VPN?) and the url '%s'", STEP_TIMEOUT_S, url);
+	else if (r == SBX_ENOTFOUND)
+		snprintf(fix, sizeof(fix), "the remote has no branch '%s': check 'branch' ('sandbox config')",
+			 d->cfg.value[CFG_BRANCH]);
+	else if (strstr(why, "known_hosts") || strstr(why, "host key"))
+		snprintf(fix, sizeof(fix), "make the server's host key known: ssh-keyscan the host into "
+			 "%s after checking its fingerprint with your SREs",
+			 d->cfg.value[CFG_GIT_KNOWN_HOSTS] ? d->cfg.value[CFG_GIT_KNOWN_HOSTS] : "~/.ssh/known_hosts");
+	else if (strstr(why, "authentication") || strstr(why, "authenticat"))
+		snprintf(fix, sizeof(fix), "give git a key the server accepts: %s",
+			 d->cfg.value[CFG_GIT_SSH_KEY] ? "the key in 'git-ssh-key' is refused; add its .pub to "
+			 "your account on the git host" : "load one into ssh-agent (ssh-add) or set "
+			 "'git-ssh-key: FILE' ('sandbox config')");
+	else
+		snprintf(fix, sizeof(fix), "check the url '%s' ('sandbox config') and that the server "
+			 "runs: git ls-remote '%s'", url, url);
+	doc_set(&d->r, DOC_GIT, DOC_FAIL, 0, fix, "%s", why);
+}
+
+static void file_at_head(struct doctor *d)
+{
+	sbx_git_files files = { 0 };
+	sbx_diags diags = SBX_DIAGS_INIT, mine = SBX_DIAGS_INIT;
+	sbx_repo *repo = NULL;
+	sbx_buf out = SBX_BUF_INIT;
+	char path[300], fix[1024];
+	const sbx_spec *spec;
+
+	snprintf(path, sizeof(path), "sandboxes/%s.yaml", d->name);
+	if (sbx_git_fetch(d->g, d->head) < 0 || sbx_git_read(&files, d->g, d->head, &diags) < 0) {
+		doc_set(&d->r, DOC_FILE, DOC_FAIL, 0, "run it again; if it persists, move the clone away",
+			"cannot read the remote's head: %s", sbx_error_last());
+		goto done;
+	}
+	if (!cli_git_file(&files, path)) {
+		snprintf(fix, sizeof(fix), "create it: sandbox create %s (or check the name: sandbox list)",
+			 d->name);
+		doc_set(&d->r, DOC_FILE, DOC_FAIL, 0, fix, "%s is not at the remote's head (%.12s)", path,
+			d->head);
+		goto done;
+	}
+	{
+		sbx_repo_files rf = { files.policy, files.templates, files.ntemplates, files.sandboxes,
+				      files.nsandboxes };
+
+		sbx_repo_load(&repo, &rf, NULL, &diags);
+	}
+	spec = repo ? sbx_repo_find(repo, d->name) : NULL;
+	if (spec && repo->policy && repo->templates) {
+		cJSON *objs = NULL;
+
+		sbx_render(&objs, repo->templates, repo->policy, spec, NULL, &diags);
+		cJSON_Delete(objs);
+	}
+	/* the user's own file first; the policy's and templates' problems
+	 * break every sandbox and are the SREs' to fix */
+	for (size_t i = 0; i < diags.count; i++) {
+		const sbx_diag *g = &diags.items[i];
+
+		if (!strcmp(g->path, path) || strncmp(g->path, "sandboxes/", 10) != 0)
+			sbx_diag_add(&mine, g->path, g->line, g->col, "%s", g->message);
+	}
+	if (mine.count) {
+		sbx_diags_sort(&mine);
+		sbx_diags_format(&out, &mine);
+		if (out.len && out.ptr[out.len - 1] == '\n')
+			out.ptr[--out.len] = '\0';
+		snprintf(fix, sizeof(fix), "edit %s:%d (sandbox lint shows the same), commit and push",
+			 mine.items[0].path, mine.items[0].line);
+		doc_set(&d->r, DOC_FILE, DOC_FAIL, 0, fix, "%s", sbx_buf_cstr(&out));
+		goto done;
+	}
+	for (size_t i = 0; i < spec->nkeys; i++) {
+		sbx_buf_puts(&d->file_keys, "\n  ");
+		sbx_sshkey_fingerprint(&d->file_keys, &spec->keys[i]);
+		sbx_buf_printf(&d->file_keys, " %s", spec->keys[i].comment ? spec->keys[i].comment : "");
+	}
+	doc_set(&d->r, DOC_FILE, DOC_OK, 0, NULL, "%s lints clean at %.12s", path, d->head);
+done:
+	sbx_buf_dispose(&out);
+	sbx_diags_dispose(&diags);
+	sbx_diags_dispose(&mine);
+	sbx_repo_free(repo);
+	sbx_git_files_dispose(&files);
+}
+
+static void cluster(struct doctor *d)
+{
+	sbx_kubeconfig_options ko = SBX_KUBECONFIG_OPTIONS_INIT;
+	sbx_kube_options o = SBX_KUBE_OPTIONS_INIT;
+	char *user = NULL;
+	int r;
+
+	memset(&d->k, 0, sizeof(d->k));
+	ko.paths = d->cfg.value[CFG_KUBECONFIG];
+	ko.context = d->cfg.value[CFG_CONTEXT];
+	ko.allow_exec = true;
+	o.max_retries = 1;
+	o.timeout_ms = STEP_TIMEOUT_S * 1000;
+	r = sbx_kubeconfig_load(&d->k.cfg, &ko);
+	if (r < 0) {
+		doc_set(&d->r, DOC_CLUSTER, DOC_FAIL, 0, "point KUBECONFIG (or --kubeconfig, "
+			"'kubeconfig:' in the config file) at your cluster's kubeconfig; your SREs "
+			"have the command that writes it", "%s", sbx_error_last());
+		return;
+	}
+	r = sbx_kube_new(&d->k.kube, d->k.cfg, &o);
+	d->kube_open = r == 0;
+	if (r == 0)
+		r = cli_kube_whoami(&d->k, &user);
+	if (r == SBX_EUNAUTHORIZED)
+		doc_set(&d->r, DOC_CLUSTER, DOC_FAIL, 0, "log in to the cluster again (your "
+			"credentials expired or are not accepted)", "%s", sbx_error_last());
+	else if (r < 0)
+		doc_set(&d->r, DOC_CLUSTER, DOC_FAIL, 0, "check that you can reach it (VPN?): "
+			"kubectl cluster-info", "%s (%s; requests give up after %d s)", sbx_error_last(),
+			d->k.cfg->server, STEP_TIMEOUT_S);
+	else
+		doc_set(&d->r, DOC_CLUSTER, DOC_OK, 0, NULL, "%s answers; you are %s", d->k.cfg->server, user);
+	free(user);
+}
+
+static void controller(struct doctor *d)
+{
+	const char *sync, *health, *msg, *rev;
+	char fix[1024];
+	int r = cli_kube_sandbox(&d->k, &d->sb, d->name);
+
+	if (r == SBX_ENOTFOUND) {
+		snprintf(fix, sizeof(fix), "if the file is at the remote's head, the controller has not "
+			 "seen it: ask your SREs whether sandbox-controller runs (kubectl -n "
+			 "sandbox-system get pods)");
+		doc_set(&d->r, DOC_CONTROLLER, DOC_FAIL, 0, fix, "the cluster has no Sandbox '%s'", d->name);
+		return;
+	}
+	if (r < 0) {
+		doc_set(&d->r, DOC_CONTROLLER, DOC_FAIL, 0, "ask your SREs for the sandbox-viewer role",
+			"%s", sbx_error_last());
+		return;
+	}
+	d->ns = cli_json_str(d->sb, "spec", "namespace", NULL);
+	sync = cli_json_str(d->sb, "status", "sync", NULL);
+	health = cli_json_str(d->sb, "status", "health", NULL);
+	msg = cli_json_str(d->sb, "status", "message", NULL);
+	rev = cli_json_str(d->sb, "status", "observedRevision", NULL);
+	if (!sync || strcmp(sync, "Synced") != 0) {
+		snprintf(fix, sizeof(fix), "%s",
+			 sync && !strcmp(sync, "InvalidSpec") ? "fix the file as the message says, commit and push" :
+			 sync && !strcmp(sync, "PendingDelete") ? "the file was removed; to keep the "
+			 "sandbox, add it back (git revert the removal)" :
+			 sync && !strcmp(sync, "Conflict") ? "an object the controller did not make is in "
+			 "the way: ask your SREs to remove or hand it over" :
+			 sync && !strcmp(sync, "PruneBlocked") ? "too many sandboxes would go at once: "
+			 "your SREs must decide (see docs/controller.md, the breaker)" :
+			 "see 'sandbox status NAME'; ask your SREs if it stays so");
+		doc_set(&d->r, DOC_CONTROLLER, DOC_FAIL, 0, fix, "sync %s, health %s: %s",
+			sync ? sync : "unknown", health ? health : "unknown", msg ? msg : "no message");
+		return;
+	}
+	if (rev && d->head[0] && strncmp(rev, d->head, strlen(rev) < 40 ? strlen(rev) : 40) != 0)
+		doc_set(&d->r, DOC_CONTROLLER, DOC_WARN, 0, "if this lasts more than a few minutes, ask "
+			"your SREs whether the controller fetches (sandbox doctor shows the same for them)",
+			"Synced at %.12s, but the remote's head is %.12s (a later commit may not concern "
+			"this sandbox, or the controller has not fetched it yet)", rev, d->head);
+	else
+		doc_set(&d->r, DOC_CONTROLLER, DOC_OK, 0, NULL, "Synced at %.12s, health %s",
+			rev ? rev : "?", health ? health : "unknown");
+}
+
+/* The objects of one kind in the sandbox's namespace (caller must
+ * cJSON_Delete), or NULL when they cannot be listed. */
+static cJSON *list_in(struct doctor *d, const char *api_version, const char *kind)
+{
+	cJSON *items = NULL;
+	char *rv = NULL;
+
+	if (sbx_kube_list(d->k.kube, &items, &rv, sbx_kind_find(api_version, kind), d->ns, NULL, 100) < 0) {
+		cJSON_Delete(items);
+		items = NULL;
+	}
+	free(rv);
+	return items;
+}
+
+/* quota, volume, pod, and when there is no pod the reason none was made:
+ * the first problem found */
+static void namespace(struct doctor *d)
+{
+	static const struct {
+		const char *api_version, *kind;
+		char *(*problem)(const cJSON *, char **);
+	} looks[] = {
+		{ "v1", "ResourceQuota", doc_quota_problem },
+		{ "v1", "PersistentVolumeClaim", doc_pvc_problem },
+		{ "v1", "Pod", doc_pod_problem },
+	};
+	char *problem = NULL, *fix = NULL;
+	int pods = 0;
+
+	if (!d->ns) {
+		doc_set(&d->r, DOC_NAMESPACE, DOC_FAIL, 0, "see 'sandbox status NAME'",
+			"the Sandbox names no namespace yet");
+		return;
+	}
+	for (size_t i = 0; !problem && i < sizeof(looks) / sizeof(looks[0]); i++) {
+		cJSON *items = list_in(d, looks[i].api_version, looks[i].kind);
+		const cJSON *o;
+
+		cJSON_ArrayForEach(o, items) {
+			if (!problem)
+				problem = looks[i].problem(o, &fix);
+			if (!strcmp(looks[i].kind, "Pod")) {
+				pods++;
+				if (!problem && !d->pod[0])
+					snprintf(d->pod, sizeof(d->pod), "%s",
+						 cli_json_str(o, "metadata", "name", NULL));
+			}
+		}
+		cJSON_Delete(items);
+	}
+	if (!problem && pods == 0) {
+		cJSON *events = list_in(d, "v1", "Event");
+		char *why = doc_failed_create(events);
+		bool suspended = cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(d->sb, "spec"),
+								  "suspended"));
+
+		cJSON_Delete(events);
+		problem = why ? why : strdup(suspended ? "the sandbox is suspended (spec.suspended: true)" :
+					     "there is no pod, and no event says why");
+		fix = strdup(why && strstr(why, "quota") ?
+			     "the pod does not fit the quota: a larger size (sandbox resize NAME --size "
+			     "...), or an override from your SREs (sandbox quota set)" :
+			     suspended ? "set spec.suspended: false in your file, commit and push" :
+			     "see 'sandbox status NAME' and kubectl -n NAMESPACE get events");
+	}
+	if (problem)
+		doc_set(&d->r, DOC_NAMESPACE, DOC_FAIL, 0, fix, "%s", problem);
+	else
+		doc_set(&d->r, DOC_NAMESPACE, DOC_OK, 0, NULL, "pod %s is ready; quota and volume fine",
+			d->pod);
+	free(problem);
+	free(fix);
+}
+
+static void access_check(struct doctor *d)
+{
+	cJSON *review = NULL;
+	sbx_buf body = SBX_BUF_INIT;
+	char fix[1024];
+	int r;
+
+	sbx_buf_printf(&body, "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":"
+		       "\"SelfSubjectAccessReview\",\"spec\":{\"resourceAttributes\":{\"namespace\":"
+		       "\"%s\",\"verb\":\"create\",\"resource\":\"pods\",\"subresource\":"
+		       "\"portforward\"}}}", d->ns ? d->ns : "");
+	r = cli_kube_post(&d->k, &review, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+			  sbx_buf_cstr(&body), "asking whether you may port-forward");
+	if (r < 0) {
+		doc_set(&d->r, DOC_ACCESS, DOC_WARN, 0, NULL, "cannot tell: %s", sbx_error_last());
+	} else if (!cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(review, "status"), "allowed"))) {
+		snprintf(fix, sizeof(fix), "the RoleBinding sandbox-owner in %s must name you as "
+			 "spec.owner of sandboxes/%s.yaml does (kubectl auth whoami); if the owner is "
+			 "right, ask your SREs to check it (kubectl -n %s get rolebinding sandbox-owner)",
+			 d->ns, d->name, d->ns);
+		doc_set(&d->r, DOC_ACCESS, DOC_FAIL, 0, fix, "you may not create pods/portforward in %s "
+			"(owner in the file: %s)", d->ns,
+			cli_json_str(d->sb, "spec", "owner", NULL) ? cli_json_str(d->sb, "spec", "owner", NULL) : "?");
+	} else {
+		doc_set(&d->r, DOC_ACCESS, DOC_OK, 0, NULL, "you may port-forward in %s", d->ns);
+	}
+	cJSON_Delete(review);
+	sbx_buf_dispose(&body);
+}
+
+static void ssh_check(struct doctor *d)
+{
+	const char *want = cli_json_str(d->sb, "status", "ssh", "hostKeyFingerprint", NULL);
+	const char *endpoint = cli_json_str(d->sb, "status", "ssh", "endpoint", NULL);
+	ssh_session s = NULL;
+	ssh_key server = NULL;
+	ssh_channel ch = NULL;
+	unsigned char *hash = NULL;
+	size_t hlen = 0;
+	char *fp = NULL, fix[2048], alias[300];
+	sbx_buf tried = SBX_BUF_INIT;
+	long timeout = STEP_TIMEOUT_S;
+	pid_t child = 0;
+	int sock = -1;
+
+	if (!want) {
+		doc_set(&d->r, DOC_SSH, DOC_FAIL, 0, "see 'sandbox status NAME'; ask your SREs if it "
+			"stays so", "the controller has not published the host key");
+		goto done;
+	}
+	sock = cli_ssh_transport(d->k.cfg, endpoint, d->ns, d->pod, &child);
+	if (sock < 0) {
+		doc_set(&d->r, DOC_SSH, DOC_FAIL, 0, "kubectl -n NAMESPACE port-forward POD 2222 shows the "
+			"same; ask your SREs", "the connection to port 2222 did not open: %s", sbx_error_last());
+		goto done;
+	}
+	snprintf(alias, sizeof(alias), "sandbox-%s", d->name);
+	if (!(s = ssh_new())) {
+		doc_set(&d->r, DOC_SSH, DOC_FAIL, 0, NULL, "out of memory");
+		goto done;
+	}
+	ssh_options_set(s, SSH_OPTIONS_FD, &sock);
+	ssh_options_set(s, SSH_OPTIONS_HOST, alias);
+	ssh_options_set(s, SSH_OPTIONS_USER, d->user);
+	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
+	ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &(int){ 0 });
+	if (ssh_connect(s) != SSH_OK) {
+		const char *e = ssh_get_error(s);
+
+		doc_set(&d->r, DOC_SSH, DOC_FAIL, 0, "sshd does not run or does not listen on 2222: "
+			"kubectl -n NAMESPACE logs deploy/sandbox; ask your SREs",
+			"sshd sent no banner: %s", e && *e && strcmp(e, "Success") != 0 ? e :
+			"the connection was closed");
+		goto done;
+	}
+	if (ssh_get_server_publickey(s, &server) != SSH_OK ||
+	    ssh_get_publickey_hash(server, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) != 0 ||
+	    !(fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen))) {
+		doc_set(&d->r, DOC_SSH, DOC_FAIL, 0, NULL, "cannot read the server's host key");
+		goto done;
+	}
+	if (strcmp(fp, want) != 0) {
+		doc_set(&d->r, DOC_SSH, DOC_FAIL, 0, "do not log in; tell your SREs: the pod that answers "
+			"is not running the sandbox's host key (sandbox status NAME shows the published one)",
+			"the host key is %s, but the controller published %s", fp, want);
+		goto done;
+	}
+	if (!cli_ssh_authenticate(s, d->key_file, &tried)) {
+		snprintf(fix, sizeof(fix), "add your public key to spec.sshKeys in sandboxes/%s.yaml "
+			 "(or load the matching private key: ssh-add FILE), commit and push", d->name);
+		doc_set(&d->r, DOC_SSH, DOC_FAIL, 0, fix, "sshd accepted none of your keys (tried: %s);\n"
+			"the file lists:%s", tried.len ? sbx_buf_cstr(&tried) : "none found",
+			d->file_keys.len ? sbx_buf_cstr(&d->file_keys) : " (unknown: the file was not read)");
+		goto done;
+	}
+	ch = ssh_channel_new(s);
+	if (!ch || ssh_channel_open_session(ch) != SSH_OK || ssh_channel_request_exec(ch, "true") != SSH_OK) {
+		doc_set(&d->r, DOC_SSH, DOC_FAIL, 0, "kubectl -n NAMESPACE logs deploy/sandbox shows sshd's "
+			"side", "logged in, but running 'true' failed: %s", ssh_get_error(s));
+		goto done;
+	}
+	while (!ssh_channel_is_eof(ch) && ssh_channel_read_timeout(ch, fix, sizeof(fix), 0,
+								   STEP_TIMEOUT_S * 1000) > 0)
+		;
+	ssh_channel_send_eof(ch);
+	if (ssh_channel_get_exit_status(ch) != 0)
+		doc_set(&d->r, DOC_SSH, DOC_FAIL, 0, "kubectl -n NAMESPACE logs deploy/sandbox",
+			"logged in as %s, but 'true' exited %d", d->user, ssh_channel_get_exit_status(ch));
+	else
+		doc_set(&d->r, DOC_SSH, DOC_OK, 0, NULL, "host key %s as published; logged in as %s "
+			"(%s) and ran 'true'", fp, d->user, sbx_buf_cstr(&tried));
+done:
+	if (ch) {
+		ssh_channel_close(ch);
+		ssh_channel_free(ch);
+	}
+	ssh_string_free_char(fp);
+	ssh_clean_pubkey_hash(&hash);
+	ssh_key_free(server);
+	if (s) {
+		ssh_disconnect(s);
+		ssh_free(s);
+	}
+	cli_ssh_transport_close(sock, child);
+	sbx_buf_dispose(&tried);
+}
+
+/* ---- the walk ------------------------------------------------------------- */
+
+/* The fixes say NAME, NAMESPACE and POD; the reader gets the real ones. */
+static void fill_in(char **fix, const struct doctor *d)
+{
+	static const char *const words[] = { "NAMESPACE", "NAME", "POD" };
+	const char *values[] = { d->ns, d->name, d->pod[0] ? d->pod : NULL };
+	sbx_buf out = SBX_BUF_INIT;
+
+	if (!*fix)
+		return;
+	for (const char *p = *fix; *p;) {
+		size_t i;
+
+		for (i = 0; i < 3; i++)
+			if (values[i] && !strncmp(p, words[i], strlen(words[i])))
+				break;
+		if (i < 3) {
+			sbx_buf_puts(&out, values[i]);
+			p += strlen(words[i]);
+		} else {
+			sbx_buf_putc(&out, *p++);
+		}
+	}
+	free(*fix);
+	*fix = strdup(sbx_buf_cstr(&out));
+	sbx_buf_dispose(&out);
+}
+
+static void (*const steps[DOC_NLINKS])(struct doctor *) = {
+	[DOC_SETTINGS] = settings, [DOC_CLONE] = clone_state, [DOC_GIT] = git_remote,
+	[DOC_FILE] = file_at_head, [DOC_CLUSTER] = cluster, [DOC_CONTROLLER] = controller,
+	[DOC_NAMESPACE] = namespace, [DOC_ACCESS] = access_check, [DOC_SSH] = ssh_check,
+};
+
+int cmd_doctor(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		CLI_CONFIG_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct doctor d;
+	sbx_buf out = SBX_BUF_INIT;
+	int c, status;
+
+	memset(&d, 0, sizeof(d));
+	cli_config_init(&d.cfg);
+	d.user = CLI_SANDBOX_USER;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "ho:i:l:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			cli_config_print_help(help);
+			status = EXIT_OK;
+			goto done;
+		case 'o':
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
+				status = cli_error(EXIT_USAGE, "-o takes text or json, not '%s'", optarg);
+				goto done;
+			}
+			d.json = !strcmp(optarg, "json");
+			break;
+		case 'i': d.key_file = optarg; break;
+		case 'l': d.user = optarg; break;
+		default:
+			if ((status = cli_config_option(&d.cfg, c, optarg, help)) != EXIT_OK)
+				goto done;
+		}
+	}
+	if ((status = cli_config_load(&d.cfg)) != EXIT_OK ||
+	    (status = cli_config_name(&d.name, &d.cfg, argc, argv, optind)) != EXIT_OK)
+		goto done;
+	d.r.sandbox = strdup(d.name);
+	if (!d.json)
+		printf("Checking sandbox '%s':\n", d.name);
+	for (int l = 0; l < DOC_NLINKS; l++) {
+		enum doc_link blocker;
+		long t0 = now_ms();
+
+		if (!doc_can_check(&d.r, (enum doc_link)l, &blocker)) {
+			doc_skip(&d.r, (enum doc_link)l, blocker);
+		} else {
+			sbx_error_clear();
+			steps[l](&d);
+			d.r.link[l].ms = now_ms() - t0;
+			fill_in(&d.r.link[l].fix, &d);
+		}
+		if (!d.json) {
+			sbx_buf_clear(&out);
+			doc_render_line(&out, &d.r, (enum doc_link)l);
+			fputs(sbx_buf_cstr(&out), stdout);
+			fflush(stdout);
+		}
+	}
+	sbx_buf_clear(&out);
+	if (d.json) {
+		cJSON *j = doc_render_json(&d.r);
+		char *text = cJSON_Print(j);
+
+		if (text)
+			puts(text);
+		free(text);
+		cJSON_Delete(j);
+	} else {
+		doc_render_verdict(&out, &d.r);
+		fputs(sbx_buf_cstr(&out), stdout);
+	}
+	status = doc_exit_status(&d.r);
+done:
+	sbx_buf_dispose(&out);
+	sbx_buf_dispose(&d.file_keys);
+	cJSON_Delete(d.sb);
+	cli_kube_close(&d.k);
+	sbx_git_free(d.g);
+	doc_report_dispose(&d.r);
+	cli_config_dispose(&d.cfg);
+	return status;
+}
