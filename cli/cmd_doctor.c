@@ -19,6 +19,7 @@
 #include "error.h"
 #include "git.h"
 #include "gitops.h"
+#include "inputs.h"
 #include "kubecli.h"
 #include "render.h"
 #include "repo.h"
@@ -56,6 +57,8 @@ struct doctor {
 	const char *ns;            /* borrowed from sb */
 	char pod[256];             /* the running pod, "" when none */
 	sbx_buf file_keys;         /* the file's keys: "  SHA256:... comment" lines */
+	char inputs[17];           /* the inputs hash of the remote's head, "" unknown */
+	long long head_time;       /* its commit time */
 };
 
 static long now_ms(void)
@@ -180,7 +183,14 @@ static void file_at_head(struct doctor *d)
 			"cannot read the remote's head: %s", sbx_error_last());
 		goto done;
 	}
-	if (!cli_git_file(&files, path)) {
+	if (cli_git_file(&files, path)) {
+		const sbx_file *f = cli_git_file(&files, path);
+		sbx_inputs *in = sbx_inputs_new(&files);
+
+		sbx_inputs_hash(d->inputs, in, "file", f->data, f->len);
+		sbx_inputs_free(in);
+		d->head_time = files.commit_time;
+	} else {
 		snprintf(fix, sizeof(fix), "create it: sandbox create %s (or check the name: sandbox list)",
 			 d->name);
 		doc_set(&d->r, DOC_FILE, DOC_FAIL, 0, fix, "%s is not at the remote's head (%.12s)", path,
@@ -270,7 +280,7 @@ static void cluster(struct doctor *d)
 
 static void controller(struct doctor *d)
 {
-	const char *sync, *health, *msg, *rev;
+	const char *sync, *health, *msg, *rev, *applied;
 	char fix[1024];
 	int r = cli_kube_sandbox(&d->k, &d->sb, d->name);
 
@@ -305,18 +315,23 @@ static void controller(struct doctor *d)
 			sync ? sync : "unknown", health ? health : "unknown", msg ? msg : "no message");
 		return;
 	}
-	if (rev && d->head[0] && strncmp(rev, d->head, strlen(rev) < 40 ? strlen(rev) : 40) != 0)
-		doc_set(&d->r, DOC_CONTROLLER, DOC_WARN, 0, "if this lasts more than a few minutes, ask "
-			"your SREs whether the controller fetches (sandbox doctor shows the same for them)",
-			"Synced at %.12s, but the remote's head is %.12s (a later commit may not concern "
-			"this sandbox, or the controller has not fetched it yet)", rev, d->head);
-	else
+	applied = cli_json_str(d->sb, "status", "inputsHash", NULL);
+	if (d->inputs[0] && applied && strcmp(applied, d->inputs) != 0) {
+		long long behind = (long long)time(NULL) - d->head_time;
+
+		doc_set(&d->r, DOC_CONTROLLER, behind < 60 ? DOC_WARN : DOC_FAIL, 0,
+			"the controller does not keep up with the repository: ask your SREs "
+			"(kubectl -n sandbox-system logs deploy/sandbox-controller)",
+			"the controller has not applied your file as the remote's head %.12s has it "
+			"(committed %lld s ago); the cluster shows %.12s", d->head, behind, rev ? rev : "?");
+	} else {
 		doc_set(&d->r, DOC_CONTROLLER, DOC_OK, 0, NULL, "Synced at %.12s, health %s",
 			rev ? rev : "?", health ? health : "unknown");
+	}
 }
 
 /* The objects of one kind in the sandbox's namespace (caller must
- * cJSON_Delete), or NULL when they cannot be listed. */
+ * cJSON_Delete), or NULL with the reason in sbx_error_last(). */
 static cJSON *list_in(struct doctor *d, const char *api_version, const char *kind)
 {
 	cJSON *items = NULL;
@@ -354,6 +369,11 @@ static void namespace(struct doctor *d)
 		cJSON *items = list_in(d, looks[i].api_version, looks[i].kind);
 		const cJSON *o;
 
+		if (!items) {
+			doc_set(&d->r, DOC_NAMESPACE, DOC_WARN, 0, NULL, "cannot look inside %s: %s", d->ns,
+				sbx_error_last());
+			return;
+		}
 		cJSON_ArrayForEach(o, items) {
 			if (!problem)
 				problem = looks[i].problem(o, &fix);
@@ -565,6 +585,7 @@ int cmd_doctor(int argc, char **argv)
 	int c, status;
 
 	memset(&d, 0, sizeof(d));
+	d.file_keys = (sbx_buf)SBX_BUF_INIT;
 	cli_config_init(&d.cfg);
 	d.user = CLI_SANDBOX_USER;
 	optind = 1;

@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
 
 #include "controller.h"
 #include "diff.h"
 #include "error.h"
+#include "inputs.h"
 #include "log.h"
 #include "render.h"
 
@@ -343,47 +343,11 @@ sbx_verdict controller_verdict(const controller *c, const struct sandbox_view *v
 
 /* ---- taking a revision in -------------------------------------------- */
 
-struct hasher {
-	EVP_MD_CTX *shared;     /* policy and templates, hashed once */
-};
-
-static void hash_shared(struct hasher *h, const sbx_git_files *f)
-{
-	h->shared = EVP_MD_CTX_new();
-	if (!h->shared || !EVP_DigestInit_ex(h->shared, EVP_sha256(), NULL))
-		return;
-	if (f->policy)
-		EVP_DigestUpdate(h->shared, f->policy->data, f->policy->len);
-	EVP_DigestUpdate(h->shared, "\0", 1);
-	for (size_t i = 0; i < f->ntemplates; i++) {
-		EVP_DigestUpdate(h->shared, f->templates[i].path, strlen(f->templates[i].path) + 1);
-		EVP_DigestUpdate(h->shared, f->templates[i].data, f->templates[i].len);
-		EVP_DigestUpdate(h->shared, "\0", 1);
-	}
-}
-
-/* The inputs hash of one sandbox: its file's bytes (or what stands for
- * it: refused, absent) after the shared part. */
-static void hash_one(char out[17], const struct hasher *h, const char *what, const char *data,
-		     size_t len)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-
-	out[0] = '\0';
-	if (ctx && h->shared && EVP_MD_CTX_copy_ex(ctx, h->shared) && EVP_DigestUpdate(ctx, what, strlen(what) + 1) &&
-	    (!data || EVP_DigestUpdate(ctx, data, len)) && EVP_DigestFinal_ex(ctx, md, &n))
-		for (int i = 0; i < 8; i++)
-			snprintf(out + 2 * i, 3, "%02x", md[i]);
-	EVP_MD_CTX_free(ctx);
-}
-
 struct taking {
 	controller *c;
 	const char *oid;
 	const sbx_git_files *files;
-	const struct hasher *h;
+	const sbx_inputs *h;
 	map *file_state;
 	map *inputs;
 	map *changed;
@@ -402,7 +366,7 @@ static void note_inputs(struct taking *t, const char *name, const char *what, co
 		free(in);
 		return;
 	}
-	hash_one(in->hash, t->h, what, data, len);
+	sbx_inputs_hash(in->hash, t->h, what, data, len);
 	old = map_get(t->c->inputs, name);
 	live = controller_sandbox(t->c, name);
 	if (old && !strcmp(old->hash, in->hash)) {
@@ -463,8 +427,8 @@ static void take_revision(controller *c, const char *oid)
 	sbx_diags d = SBX_DIAGS_INIT;
 	sbx_repo *repo = NULL;
 	sbx_repo_files rf;
-	struct hasher h = { NULL };
-	struct taking t = { c, oid, &files, &h, map_new(), map_new(), map_new(), controller_wall_ms(),
+	sbx_inputs *h = NULL;
+	struct taking t = { c, oid, &files, NULL, map_new(), map_new(), map_new(), controller_wall_ms(),
 			    !c->revision[0] };
 	sbx_buf name = SBX_BUF_INIT;
 
@@ -487,7 +451,7 @@ static void take_revision(controller *c, const char *oid)
 		goto fail;
 	}
 	/* every sandbox file, by name: valid, invalid, or refused by the source */
-	hash_shared(&h, &files);
+	t.h = h = sbx_inputs_new(&files);
 	for (size_t i = 0; i < files.nsandboxes; i++) {
 		if (!controller_file_name(&name, files.sandboxes[i].path))
 			continue;
@@ -526,7 +490,7 @@ static void take_revision(controller *c, const char *oid)
 	else
 		map_each(t.changed, enqueue, c);
 	map_free(t.changed, NULL);
-	EVP_MD_CTX_free(h.shared);
+	sbx_inputs_free(h);
 	sbx_buf_dispose(&name);
 	return;
 fail:
@@ -536,7 +500,7 @@ fail:
 	map_free(t.file_state, NULL);
 	map_free(t.inputs, free);
 	map_free(t.changed, NULL);
-	EVP_MD_CTX_free(h.shared);
+	sbx_inputs_free(h);
 	sbx_buf_dispose(&name);
 }
 

@@ -73,10 +73,13 @@ start_sshd "$tmp/sshd" || exit 1
 url="ssh://$(id -un)@127.0.0.1:$sshd_port$tmp/remote.git"
 
 # The controller fetches over ssh://, polling every second.
-"$ctl" --repo "$url" --git-ssh-key "$tmp/sshd/client" --git-known-hosts "$tmp/sshd/known_hosts" \
-	--state-dir "$tmp/state" --listen '' --poll-interval 1 --instance "cli-$id" --workers 4 \
-	>>"$tmp/controller.log" 2>&1 &
-ctl_pid=$!
+start_ctl() {
+	"$ctl" --repo "$url" --git-ssh-key "$tmp/sshd/client" --git-known-hosts "$tmp/sshd/known_hosts" \
+		--state-dir "$tmp/state" --listen '' --poll-interval 1 --instance "cli-$id" --workers 4 \
+		>>"$tmp/controller.log" 2>&1 &
+	ctl_pid=$!
+}
+start_ctl
 
 # A developer: home, key, git identity; the repository over ssh://.
 export HOME=$tmp/home USER=dev
@@ -158,6 +161,65 @@ ssh-keygen -q -t ed25519 -N '' -C stranger -f "$tmp/stranger"
 check "a key not in the sandbox file is refused with 255" status_is 255 "$bin" ssh gus -l "$me" -i "$tmp/stranger" -- true
 check "... saying which file must list it" has "spec.sshKeys in sandboxes/gus.yaml" "$tmp/err"
 
+# sandbox doctor: every link holds; then one link broken at a time, and
+# doctor must name that one first, with its fix, and exit 1
+doc_first() { # link fix-substring [doctor args...]
+	local link=$1 fix=$2 rc; shift 2
+	"$bin" doctor "${@:-gus}" </dev/null >"$tmp/doc.out" 2>&1; rc=$?
+	[ "$rc" = 1 ] && grep -q "^First broken link: $link (" "$tmp/doc.out" && grep -qF -- "$fix" "$tmp/doc.out" ||
+		{ echo "  exit $rc, want 1 naming $link and: $fix"; sed 's/^/    /' "$tmp/doc.out" | head -40; return 1; }
+}
+export -f doc_first; export bin
+check "doctor: every link holds, exit 0" bash -c "'$bin' doctor gus >'$tmp/doc.out' 2>&1 && grep -q '^All links hold' '$tmp/doc.out' && [ \$(grep -c '^  ok ' '$tmp/doc.out') = 9 ] || { cat '$tmp/doc.out'; exit 1; }"
+t0=$(date +%s%N); "$bin" doctor gus >/dev/null 2>&1; echo "# doctor on a healthy sandbox: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+check "doctor -o json: ok, nine checks" bash -c "'$bin' doctor gus -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"ok\"] and len(d[\"checks\"])==9 and all(c[\"status\"]==\"ok\" for c in d[\"checks\"]), d'"
+check "doctor: a key not in the file -> ssh, naming spec.sshKeys" doc_first ssh "spec.sshKeys in sandboxes/gus.yaml" gus -i "$tmp/stranger"
+check "... and listing the file's keys by fingerprint" bash -c "grep -qF '$(ssh-keygen -lf "$HOME/.ssh/id_ed25519.pub" | cut -d' ' -f2)' '$tmp/doc.out' || { cat '$tmp/doc.out'; exit 1; }"
+check "doctor: a file that is not in the repository -> file" doc_first file "sandbox create nobody" nobody
+check "doctor: an unreachable repository url -> git" env SANDBOX_REPO="ssh://$(id -un)@127.0.0.1:1/nope.git" \
+	SANDBOX_CLONE="$tmp/clone-doctor" bash -c 'doc_first git "check the url"'
+ssh-keygen -q -t ed25519 -N '' -C other -f "$tmp/other-git-key"
+check "doctor: a git key the server refuses -> git" env SANDBOX_GIT_SSH_KEY="$tmp/other-git-key" \
+	bash -c "doc_first git \"the key in 'git-ssh-key' is refused\""
+: > "$tmp/empty_known_hosts"
+check "doctor: the git server's host key unknown -> git" env SANDBOX_GIT_KNOWN_HOSTS="$tmp/empty_known_hosts" \
+	bash -c "doc_first git \"make the server's host key known\""
+git -C "$SANDBOX_CLONE" -c user.name=Dev -c user.email=dev@example.com commit -q --allow-empty -m "not pushed"
+check "doctor: an unpushed commit in the clone -> clone" doc_first clone "git -C '$SANDBOX_CLONE' push origin HEAD:main"
+git -C "$SANDBOX_CLONE" reset -q --hard HEAD~1
+check "doctor: someone the owner's RoleBinding does not name -> access" \
+	env KUBECONFIG="$SBX_ALICE_KUBECONFIG" bash -c "doc_first access 'rolebinding sandbox-owner'"
+# a change the controller does not apply: it is stopped, and the commit is
+# an hour old by its date
+kill "$ctl_pid"; wait "$ctl_pid" 2>/dev/null
+git -C "$tmp/seed" pull -q "$tmp/remote.git" main
+git -C "$tmp/remote.git" show main:sandboxes/gus.yaml > "$tmp/seed/sandboxes/gus.yaml"
+printf '# checked by sandbox doctor\n' >> "$tmp/seed/sandboxes/gus.yaml"
+git -C "$tmp/seed" add -A
+GIT_COMMITTER_DATE="$(date -d '-1 hour' -R)" git -C "$tmp/seed" -c user.name=Dev -c user.email=dev@example.com commit -qm "gus: env"
+git -C "$tmp/seed" push -q "$tmp/remote.git" main
+check "doctor: the controller stopped, a change not applied -> controller" doc_first controller "does not keep up"
+# a file that does not lint at the remote's head
+sed -i 's/^  size: .*/  size: enormous/' "$tmp/seed/sandboxes/gus.yaml"
+git -C "$tmp/seed" -c user.name=Dev -c user.email=dev@example.com commit -qam "gus: too big"
+git -C "$tmp/seed" push -q "$tmp/remote.git" main
+check "doctor: the file does not lint -> file, naming file:line" doc_first file "edit sandboxes/gus.yaml:"
+git -C "$tmp/seed" -c user.name=Dev -c user.email=dev@example.com revert --no-edit HEAD HEAD~1 >/dev/null
+git -C "$tmp/seed" push -q "$tmp/remote.git" main
+start_ctl
+check "doctor: with the controller back and the file fixed, all links hold again" \
+	until_ok 60 bash -c "'$bin' doctor gus >/dev/null 2>&1"
+# an image the node cannot pull (the test cluster's KWOK stage for it)
+printf '  image: registry.example.com/devbox:unpullable\n' >> "$tmp/seed/sandboxes/gus.yaml"
+git -C "$tmp/seed" -c user.name=Dev -c user.email=dev@example.com commit -qam "gus: an image that is not there"
+git -C "$tmp/seed" push -q "$tmp/remote.git" main
+check "doctor: an image the node cannot pull -> namespace, naming the image" \
+	until_ok 60 doc_first namespace "spec.image"
+check "... and the image" grep -q "image registry.example.com/devbox:unpullable cannot be pulled (ImagePullBackOff)" "$tmp/doc.out"
+git -C "$tmp/seed" -c user.name=Dev -c user.email=dev@example.com revert --no-edit HEAD >/dev/null
+git -C "$tmp/seed" push -q "$tmp/remote.git" main
+check "... and with the image back, all links hold again" until_ok 60 bash -c "'$bin' doctor gus >/dev/null 2>&1"
+
 # interactive, driven through tmux: a prompt, a command, a window change,
 # exit; then '~.' on a hung session; the terminal is restored each time
 cat > "$tmp/interactive.sh" <<SH
@@ -228,6 +290,7 @@ ssh-agent -k >/dev/null; unset SSH_AUTH_SOCK SSH_AGENT_PID
 kubectl patch clusterportforward "cli-$id" --type merge -p "{\"spec\":{\"forwards\":[{\"ports\":[2222],\"target\":{\"address\":\"127.0.0.1\",\"port\":$sshd_port}}]}}" >/dev/null
 check "sandbox ssh refuses a host key other than the published one" until_ok 20 bash -c "'$bin' ssh gus -l '$me' -- true 2>'$tmp/hk2.err'; [ \$? = 255 ] && grep -q 'but the controller published' '$tmp/hk2.err'"
 check "... and so does plain ssh with the pinned key" bash -c "! ssh_gus echo ok 2>'$tmp/hk.err' && grep -q 'REMOTE HOST IDENTIFICATION HAS CHANGED' '$tmp/hk.err'"
+check "doctor: a host key other than the published one -> ssh" doc_first ssh "do not log in"
 check "tunnel to a sandbox without a running pod exits 255" status_is 255 "$bin" tunnel nobody
 
 # the second transport: the policy's ssh gateway, plain TCP (here straight
@@ -240,6 +303,7 @@ check "the status names the gateway" until_ok 30 bash -c "[ \"\$(field gus ssh.e
 check "sandbox ssh goes through the gateway" status_is 0 "$bin" ssh gus -l "$me" -- echo via-gateway
 check "... and reaches the sandbox" has "via-gateway" "$tmp/out"
 devbox_stop
+check "doctor: sshd not there -> ssh" doc_first ssh "2222"
 kubectl delete clusterportforward "cli-$id" --wait=false >/dev/null 2>&1
 
 # two developers race: a slow pre-receive hook holds both pushes, one loses
