@@ -6,6 +6,7 @@
  * fix. Every network step is bounded and says which bound expired.
  */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,8 @@
 #define STEP_TIMEOUT_S 10
 
 static const char help[] =
-	"Usage: sandbox doctor [NAME] [-o text|json]\n\n"
+	"Usage: sandbox doctor [NAME] [-o text|json]\n"
+	"       sandbox doctor --all [--controller-namespace NS] [-o text|json]\n\n"
 	"Check every link from this laptop to a shell in sandbox NAME, in order:\n"
 	"settings, your clone, the git remote, your file at the remote's head, the\n"
 	"cluster, the controller, the sandbox's namespace (quota, volume, pod), your\n"
@@ -37,17 +39,22 @@ static const char help[] =
 	"Each line shows the result and its time; then the first broken link and\n"
 	"one fix. Links that need a broken one are skipped. Each network step gives\n"
 	"up after 10 s and says so.\n\n"
+	"--all (SREs): the controller's health (leader, revision in force against\n"
+	"the remote's head, its metrics through its Service) and every sandbox that\n"
+	"is not Synced and Healthy, with its first broken link.\n\n"
 	"Exit status: 0 all links hold, 1 a link is broken, 2 usage error.\n\n"
 	"Options:\n"
 	"  -o, --output FMT   text (default) or json (for scripts and support tickets)\n"
 	"  -i FILE            the private key to try for ssh (default: ssh-agent, then\n"
 	"                     ~/.ssh/id_ed25519, id_ecdsa, id_rsa)\n"
-	"  -l USER            the ssh login user (default: " CLI_SANDBOX_USER ")\n";
+	"  -l USER            the ssh login user (default: " CLI_SANDBOX_USER ")\n"
+	"  --all              the whole fleet and the controller (SREs)\n"
+	"  --controller-namespace NS  where the controller runs (default sandbox-system)\n";
 
 struct doctor {
 	cli_config cfg;
-	const char *name, *key_file, *user;
-	bool json;
+	const char *name, *key_file, *user, *ctl_ns;
+	bool json, all;
 	doc_report r;
 	sbx_git *g;
 	char head[SBX_GIT_OID_HEX];
@@ -282,7 +289,7 @@ static void controller(struct doctor *d)
 {
 	const char *sync, *health, *msg, *rev, *applied;
 	char fix[1024];
-	int r = cli_kube_sandbox(&d->k, &d->sb, d->name);
+	int r = d->sb ? 0 : cli_kube_sandbox(&d->k, &d->sb, d->name);   /* --all has it */
 
 	if (r == SBX_ENOTFOUND) {
 		snprintf(fix, sizeof(fix), "if the file is at the remote's head, the controller has not "
@@ -572,11 +579,219 @@ static void (*const steps[DOC_NLINKS])(struct doctor *) = {
 	[DOC_NAMESPACE] = namespace, [DOC_ACCESS] = access_check, [DOC_SSH] = ssh_check,
 };
 
+/* ---- --all: the controller and the fleet ------------------------------- */
+
+/* One line of the controller's health: "  ok    leader      ...". */
+static void health_line(struct doctor *d, cJSON *arr, enum doc_status st, const char *name,
+			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void health_line(struct doctor *d, cJSON *arr, enum doc_status st, const char *name,
+			const char *fmt, ...)
+{
+	static const char *const words[] = { "-", "ok", "warn", "FAIL", "skip" };
+	char text[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (d->json) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "name", name);
+		cJSON_AddStringToObject(o, "status", st == DOC_FAIL ? "fail" : words[st]);
+		cJSON_AddStringToObject(o, "detail", text);
+		cJSON_AddItemToArray(arr, o);
+	} else {
+		printf("  %-5s %-11s %s\n", words[st], name, text);
+	}
+}
+
+/* The Lease, the revision in force against the remote's head, /metrics. */
+static bool controller_health(struct doctor *d, cJSON *arr)
+{
+	const sbx_kind *lease_kind = sbx_kind_find("coordination.k8s.io/v1", "Lease");
+	cJSON *lease = NULL, *cms = NULL;
+	sbx_buf path = SBX_BUF_INIT;
+	char *rv = NULL;
+	const cJSON *cm;
+	bool ok = true;
+	int r = sbx_kube_get(d->k.kube, &lease, lease_kind, d->ctl_ns, "sandbox-controller");
+
+	if (r == SBX_ENOTFOUND) {
+		health_line(d, arr, DOC_WARN, "leader", "no Lease %s/sandbox-controller: one replica "
+			    "without --leader-elect, or the controller never ran", d->ctl_ns);
+	} else if (r < 0) {
+		health_line(d, arr, DOC_WARN, "leader", "cannot read the Lease: %s", sbx_error_last());
+	} else {
+		const char *holder = cli_json_str(lease, "spec", "holderIdentity", NULL);
+		const char *renewed = cli_json_str(lease, "spec", "renewTime", NULL);
+		struct tm tm = { 0 };
+		long long age = -1;
+
+		if (renewed && strptime(renewed, "%Y-%m-%dT%H:%M:%S", &tm))
+			age = (long long)time(NULL) - (long long)timegm(&tm);
+		if (!holder || !*holder || age < 0 || age > 30) {
+			ok = false;
+			health_line(d, arr, DOC_FAIL, "leader", "no leader: the Lease was last renewed %lld s "
+				    "ago%s%s; kubectl -n %s get pods,lease", age, holder && *holder ? " by " : "",
+				    holder ? holder : "", d->ctl_ns);
+		} else {
+			health_line(d, arr, DOC_OK, "leader", "%s, renewed %lld s ago", holder, age);
+		}
+	}
+	if (sbx_kube_list(d->k.kube, &cms, &rv, sbx_kind_find("v1", "ConfigMap"), d->ctl_ns, NULL, 100) == 0) {
+		cJSON_ArrayForEach(cm, cms) {
+			const char *name = cli_json_str(cm, "metadata", "name", NULL);
+			const char *rev = cli_json_str(cm, "data", "revision", NULL);
+
+			if (!name || !rev || strlen(name) < 6 || strcmp(name + strlen(name) - 6, "-state") != 0)
+				continue;
+			if (!d->head[0])
+				health_line(d, arr, DOC_WARN, "revision", "%s: %.12s in force (the remote's head is "
+					    "unknown: see the git link)", name, rev);
+			else if (!strcmp(rev, d->head))
+				health_line(d, arr, DOC_OK, "revision", "%s: the remote's head %.12s is in force",
+					    name, rev);
+			else {
+				long long behind = d->head_time ? (long long)time(NULL) - d->head_time : -1;
+
+				ok = ok && behind >= 0 && behind < 60;
+				health_line(d, arr, behind >= 0 && behind < 60 ? DOC_WARN : DOC_FAIL, "revision",
+					    "%s: %.12s in force, but the remote's head is %.12s (committed %lld s "
+					    "ago): the controller has not taken it (its log says why)", name, rev,
+					    d->head, behind);
+			}
+		}
+	}
+	sbx_buf_printf(&path, "/api/v1/namespaces/%s/services/sandbox-controller:http/proxy/metrics",
+		       d->ctl_ns);
+	/* the API client reads JSON only: the text format is left to kubectl */
+	health_line(d, arr, DOC_SKIP, "metrics", "not read here: kubectl get --raw %s shows git "
+		    "freshness, errors, queue depth and API errors by code", sbx_buf_cstr(&path));
+	cJSON_Delete(lease);
+	cJSON_Delete(cms);
+	free(rv);
+	sbx_buf_dispose(&path);
+	return ok;
+}
+
+static int doctor_all(struct doctor *d)
+{
+	cJSON *items = NULL, *root = cJSON_CreateObject(), *health, *list;
+	const cJSON *sb;
+	char *rv = NULL;
+	int shown = 0, total = 0;
+	bool ok = true;
+
+	health = cJSON_AddArrayToObject(root, "controller");
+	list = cJSON_AddArrayToObject(root, "sandboxes");
+	settings(d);
+	if (d->r.link[DOC_SETTINGS].status == DOC_OK) {
+		clone_state(d);
+		if (d->g)
+			git_remote(d);
+		if (d->r.link[DOC_GIT].status == DOC_OK) {
+			sbx_git_files files = { 0 };
+			sbx_diags diags = SBX_DIAGS_INIT;
+
+			/* the head's commit time: how long the controller may lag */
+			if (sbx_git_fetch(d->g, d->head) == 0 && sbx_git_read(&files, d->g, d->head, &diags) == 0)
+				d->head_time = files.commit_time;
+			sbx_git_files_dispose(&files);
+			sbx_diags_dispose(&diags);
+		}
+	}
+	cluster(d);
+	if (d->r.link[DOC_CLUSTER].status != DOC_OK) {
+		if (!d->json)
+			printf("The cluster cannot be reached: %s\nFix: %s\n", d->r.link[DOC_CLUSTER].detail,
+			       d->r.link[DOC_CLUSTER].fix);
+		cJSON_Delete(root);
+		return 1;
+	}
+	if (!d->json)
+		printf("Controller (namespace %s):\n", d->ctl_ns);
+	ok = controller_health(d, health);
+	if (sbx_kube_list(d->k.kube, &items, &rv, sbx_kind_find("sandbox.dev/v1alpha1", "Sandbox"), NULL,
+			  NULL, 500) < 0) {
+		printf("cannot list the Sandboxes: %s\n", sbx_error_last());
+		ok = false;
+	}
+	cJSON_ArrayForEach(sb, items) {
+		const char *sync = cli_json_str(sb, "status", "sync", NULL);
+		const char *health_s = cli_json_str(sb, "status", "health", NULL);
+		int broken;
+
+		total++;
+		if (sync && health_s && !strcmp(sync, "Synced") && !strcmp(health_s, "Healthy"))
+			continue;
+		/* the cluster-side links of this one sandbox */
+		doc_report_dispose(&d->r);
+		d->r.link[DOC_CLUSTER].status = DOC_OK;
+		d->name = cli_json_str(sb, "metadata", "name", NULL);
+		d->sb = cJSON_Duplicate(sb, true);
+		d->ns = NULL;
+		d->pod[0] = '\0';
+		d->inputs[0] = '\0';
+		controller(d);
+		if (d->r.link[DOC_CONTROLLER].status != DOC_FAIL)
+			namespace(d);
+		broken = doc_first_broken(&d->r);
+		shown++;
+		ok = false;
+		if (d->json) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "name", d->name ? d->name : "");
+			cJSON_AddStringToObject(o, "sync", sync ? sync : "");
+			cJSON_AddStringToObject(o, "health", health_s ? health_s : "");
+			if (broken >= 0) {
+				cJSON_AddStringToObject(o, "firstBroken", doc_link_name((enum doc_link)broken));
+				cJSON_AddStringToObject(o, "detail", d->r.link[broken].detail);
+				if (d->r.link[broken].fix)
+					cJSON_AddStringToObject(o, "fix", d->r.link[broken].fix);
+			}
+			cJSON_AddItemToArray(list, o);
+		} else {
+			if (shown == 1)
+				printf("\nSandboxes not Synced and Healthy:\n");
+			printf("  %-20s %s/%s\n", d->name ? d->name : "?", sync ? sync : "-",
+			       health_s ? health_s : "-");
+			if (broken >= 0)
+				printf("    %s: %s\n    Fix: %s\n", doc_link_name((enum doc_link)broken),
+				       d->r.link[broken].detail,
+				       d->r.link[broken].fix ? d->r.link[broken].fix : "see 'sandbox status'");
+			else
+				printf("    no link is broken from here: it is on its way (sandbox status %s)\n",
+				       d->name ? d->name : "");
+		}
+		cJSON_Delete(d->sb);
+		d->sb = NULL;
+	}
+	if (d->json) {
+		char *text;
+
+		cJSON_AddBoolToObject(root, "ok", ok);
+		text = cJSON_Print(root);
+		if (text)
+			puts(text);
+		free(text);
+	} else {
+		printf("\n%d of %d sandboxes Synced and Healthy.\n", total - shown, total);
+	}
+	cJSON_Delete(items);
+	cJSON_Delete(root);
+	free(rv);
+	return ok ? 0 : 1;
+}
+
 int cmd_doctor(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "all", no_argument, NULL, 'A' },
+		{ "controller-namespace", required_argument, NULL, 'N' },
 		CLI_CONFIG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -588,6 +803,7 @@ int cmd_doctor(int argc, char **argv)
 	d.file_keys = (sbx_buf)SBX_BUF_INIT;
 	cli_config_init(&d.cfg);
 	d.user = CLI_SANDBOX_USER;
+	d.ctl_ns = "sandbox-system";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "ho:i:l:", opts, NULL)) != -1) {
 		switch (c) {
@@ -603,14 +819,25 @@ int cmd_doctor(int argc, char **argv)
 			d.json = !strcmp(optarg, "json");
 			break;
 		case 'i': d.key_file = optarg; break;
+		case 'A': d.all = true; break;
+		case 'N': d.ctl_ns = optarg; break;
 		case 'l': d.user = optarg; break;
 		default:
 			if ((status = cli_config_option(&d.cfg, c, optarg, help)) != EXIT_OK)
 				goto done;
 		}
 	}
-	if ((status = cli_config_load(&d.cfg)) != EXIT_OK ||
-	    (status = cli_config_name(&d.name, &d.cfg, argc, argv, optind)) != EXIT_OK)
+	if ((status = cli_config_load(&d.cfg)) != EXIT_OK)
+		goto done;
+	if (d.all) {
+		if (optind < argc) {
+			status = cli_error(EXIT_USAGE, "--all takes no sandbox name");
+			goto done;
+		}
+		status = doctor_all(&d);
+		goto done;
+	}
+	if ((status = cli_config_name(&d.name, &d.cfg, argc, argv, optind)) != EXIT_OK)
 		goto done;
 	d.r.sandbox = strdup(d.name);
 	if (!d.json)

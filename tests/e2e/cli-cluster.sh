@@ -216,9 +216,14 @@ git -C "$tmp/seed" push -q "$tmp/remote.git" main
 check "doctor: an image the node cannot pull -> namespace, naming the image" \
 	until_ok 60 doc_first namespace "spec.image"
 check "... and the image" grep -q "image registry.example.com/devbox:unpullable cannot be pulled (ImagePullBackOff)" "$tmp/doc.out"
+check "doctor --all lists gus with its first broken link and exits 1" bash -c \
+	"'$bin' doctor --all >'$tmp/all.out' 2>&1; [ \$? = 1 ] && grep -A1 '^  gus ' '$tmp/all.out' | grep -q 'namespace: image registry.example.com/devbox:unpullable' || { cat '$tmp/all.out'; exit 1; }"
+check "... with the controller's revision in force against the remote's head" \
+	grep -q "^  ok    revision    cli-$id-state: the remote's head .* is in force" "$tmp/all.out"
 git -C "$tmp/seed" -c user.name=Dev -c user.email=dev@example.com revert --no-edit HEAD >/dev/null
 git -C "$tmp/seed" push -q "$tmp/remote.git" main
 check "... and with the image back, all links hold again" until_ok 60 bash -c "'$bin' doctor gus >/dev/null 2>&1"
+check "doctor --all no longer lists gus" bash -c "! '$bin' doctor --all | grep -q '^  gus '"
 
 # interactive, driven through tmux: a prompt, a command, a window change,
 # exit; then '~.' on a hung session; the terminal is restored each time
