@@ -59,7 +59,6 @@ struct doctor {
 	sbx_git *g;
 	char head[SBX_GIT_OID_HEX];
 	cli_kube k;
-	bool kube_open;
 	cJSON *sb;                 /* the Sandbox */
 	const char *ns;            /* borrowed from sb */
 	char pod[256];             /* the running pod, "" when none */
@@ -74,6 +73,13 @@ static long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Drop one trailing newline: details are lines joined by '\n'. */
+static void chomp(sbx_buf *b)
+{
+	if (b->len && b->ptr[b->len - 1] == '\n')
+		b->ptr[--b->len] = '\0';
 }
 
 /* ---- the links ---------------------------------------------------------- */
@@ -104,15 +110,8 @@ static void clone_state(struct doctor *d)
 	char fix[2048];
 	int n;
 
-	o.url = d->cfg.value[CFG_REPO];
-	o.branch = d->cfg.value[CFG_BRANCH];
-	o.mirror_dir = d->cfg.value[CFG_CLONE];
-	o.ssh_key = d->cfg.value[CFG_GIT_SSH_KEY];
-	o.known_hosts = d->cfg.value[CFG_GIT_KNOWN_HOSTS];
-	o.token_file = d->cfg.value[CFG_GIT_TOKEN_FILE];
-	o.ca_file = d->cfg.value[CFG_GIT_CA_FILE];
+	cli_git_options(&o, &d->cfg);
 	o.timeout_s = STEP_TIMEOUT_S;
-	o.worktree = true;
 	if (sbx_git_open(&d->g, &o) < 0) {
 		snprintf(fix, sizeof(fix), "move the folder away (mv '%s' '%s.old'); the next sandbox "
 			 "command clones again", d->cfg.value[CFG_CLONE], d->cfg.value[CFG_CLONE]);
@@ -125,9 +124,7 @@ static void clone_state(struct doctor *d)
 			 "or set it aside (git -C '%s' stash -u; git -C '%s' reset --hard origin/%s)",
 			 d->cfg.value[CFG_CLONE], d->cfg.value[CFG_BRANCH], d->cfg.value[CFG_CLONE],
 			 d->cfg.value[CFG_CLONE], d->cfg.value[CFG_BRANCH]);
-		/* the list's lines end in '\n'; drop the last */
-		if (list.len && list.ptr[list.len - 1] == '\n')
-			list.ptr[--list.len] = '\0';
+		chomp(&list);
 		doc_set(&d->r, DOC_CLONE, DOC_FAIL, 0, fix, "the clone has what the remote does not; "
 			"the controller sees only the remote:\n%s", sbx_buf_cstr(&list));
 	} else if (n < 0) {
@@ -160,11 +157,14 @@ static void git_remote(struct doctor *d)
 	else if (r == SBX_ENOTFOUND)
 		snprintf(fix, sizeof(fix), "the remote has no branch '%s': check 'branch' ('sandbox config')",
 			 d->cfg.value[CFG_BRANCH]);
+	else if (strstr(why, "does not match") || strstr(why, "revoked"))
+		snprintf(fix, sizeof(fix), "stop: the git server's host key changed, or something is in "
+			 "between; change known_hosts only after your SREs confirm the new key");
 	else if (strstr(why, "known_hosts") || strstr(why, "host key"))
 		snprintf(fix, sizeof(fix), "make the server's host key known: ssh-keyscan the host into "
 			 "%s after checking its fingerprint with your SREs",
 			 d->cfg.value[CFG_GIT_KNOWN_HOSTS] ? d->cfg.value[CFG_GIT_KNOWN_HOSTS] : "~/.ssh/known_hosts");
-	else if (strstr(why, "authentication") || strstr(why, "authenticat"))
+	else if (strstr(why, "authenticat"))
 		snprintf(fix, sizeof(fix), "give git a key the server accepts: %s",
 			 d->cfg.value[CFG_GIT_SSH_KEY] ? "the key in 'git-ssh-key' is refused; add its .pub to "
 			 "your account on the git host" : "load one into ssh-agent (ssh-add) or set "
@@ -183,6 +183,7 @@ static void file_at_head(struct doctor *d)
 	sbx_buf out = SBX_BUF_INIT;
 	char path[300], fix[1024];
 	const sbx_spec *spec;
+	const sbx_file *f;
 
 	snprintf(path, sizeof(path), "sandboxes/%s.yaml", d->name);
 	if (sbx_git_fetch(d->g, d->head) < 0 || sbx_git_read(&files, d->g, d->head, &diags) < 0) {
@@ -190,8 +191,7 @@ static void file_at_head(struct doctor *d)
 			"cannot read the remote's head: %s", sbx_error_last());
 		goto done;
 	}
-	if (cli_git_file(&files, path)) {
-		const sbx_file *f = cli_git_file(&files, path);
+	if ((f = cli_git_file(&files, path))) {
 		sbx_inputs *in = sbx_inputs_new(&files);
 
 		sbx_inputs_hash(d->inputs, in, "file", f->data, f->len);
@@ -228,8 +228,7 @@ static void file_at_head(struct doctor *d)
 	if (mine.count) {
 		sbx_diags_sort(&mine);
 		sbx_diags_format(&out, &mine);
-		if (out.len && out.ptr[out.len - 1] == '\n')
-			out.ptr[--out.len] = '\0';
+		chomp(&out);
 		snprintf(fix, sizeof(fix), "edit %s:%d (sandbox lint shows the same), commit and push",
 			 mine.items[0].path, mine.items[0].line);
 		doc_set(&d->r, DOC_FILE, DOC_FAIL, 0, fix, "%s", sbx_buf_cstr(&out));
@@ -270,7 +269,6 @@ static void cluster(struct doctor *d)
 		return;
 	}
 	r = sbx_kube_new(&d->k.kube, d->k.cfg, &o);
-	d->kube_open = r == 0;
 	if (r == 0)
 		r = cli_kube_whoami(&d->k, &user);
 	if (r == SBX_EUNAUTHORIZED)

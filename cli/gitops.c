@@ -45,7 +45,7 @@ static int git_error(const cli_config *cfg, int r)
 	return cli_error(EXIT_INVALID, "%s%s", sbx_error_last(), hint);
 }
 
-static void clone_options(sbx_git_options *o, const cli_config *cfg)
+void cli_git_options(sbx_git_options *o, const cli_config *cfg)
 {
 	o->url = cfg->value[CFG_REPO];
 	o->branch = cfg->value[CFG_BRANCH];
@@ -66,7 +66,7 @@ static int open_clone(sbx_git **out, const cli_config *cfg)
 	if (!cfg->value[CFG_REPO])
 		return cli_error(EXIT_USAGE, "no GitOps repository is configured; set 'repo: URL' "
 				 "in %s, or SANDBOX_REPO, or pass --repo-url URL", cfg->file);
-	clone_options(&o, cfg);
+	cli_git_options(&o, cfg);
 	r = sbx_git_open(out, &o);
 	return r < 0 ? git_error(cfg, r) : EXIT_OK;
 }
@@ -78,7 +78,7 @@ int cli_git_contains(const cli_config *cfg, const char *later, const char *earli
 	char head[SBX_GIT_OID_HEX];
 	int r;
 
-	clone_options(&o, cfg);
+	cli_git_options(&o, cfg);
 	r = sbx_git_open(&g, &o);
 	if (r == 0) {
 		r = sbx_git_contains(g, later, earlier);

@@ -37,6 +37,10 @@ typedef int (*cli_edit_fn)(cli_change *out, const sbx_git_files *files, int atte
 int cli_git_change(char oid[SBX_GIT_OID_HEX], const cli_config *cfg, cli_edit_fn edit,
 		   void *payload);
 
+/* The git options of cfg's clone (a working tree; each fetch bounded by
+ * 120 s). */
+void cli_git_options(sbx_git_options *o, const cli_config *cfg);
+
 /* Open the clone of cfg and fetch: for commands that only read the
  * repository. Writes the head into oid and sets *out (caller must
  * sbx_git_free). Prints the error and returns an exit status on failure. */
