@@ -445,6 +445,42 @@ static void access_check(struct doctor *d)
 	sbx_buf_dispose(&body);
 }
 
+/* The user's public key files (FILE.pub of -i FILE, else the usual
+ * ones), each by fingerprint and whether the sandbox's file lists it. */
+static void your_keys(sbx_buf *out, const struct doctor *d)
+{
+	static const char *const names[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
+	const char *home = getenv("HOME");
+	char path[4096];
+
+	for (size_t i = 0; i < (d->key_file ? 1 : sizeof(names) / sizeof(names[0])); i++) {
+		sbx_buf fp = SBX_BUF_INIT;
+		sbx_sshkey key;
+		char line[16384];
+		size_t n = 0;
+		FILE *f;
+
+		if (d->key_file)
+			snprintf(path, sizeof(path), "%s.pub", d->key_file);
+		else
+			snprintf(path, sizeof(path), "%s/.ssh/%s.pub", home ? home : "", names[i]);
+		if (!(f = fopen(path, "r")))
+			continue;
+		n = fread(line, 1, sizeof(line) - 1, f);
+		fclose(f);
+		line[n] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		if (sbx_sshkey_parse(&key, line, strlen(line), 0) == 0) {
+			if (sbx_sshkey_fingerprint(&fp, &key) == 0)
+				sbx_buf_printf(out, "\n  %s %s: %s", sbx_buf_cstr(&fp), path,
+					       strstr(sbx_buf_cstr(&d->file_keys), sbx_buf_cstr(&fp)) ?
+					       "in the file" : "NOT in the file");
+			sbx_sshkey_dispose(&key);
+		}
+		sbx_buf_dispose(&fp);
+	}
+}
+
 static void ssh_check(struct doctor *d)
 {
 	const char *want = cli_json_str(d->sb, "status", "ssh", "hostKeyFingerprint", NULL);
@@ -505,9 +541,14 @@ static void ssh_check(struct doctor *d)
 	if (!cli_ssh_authenticate(s, d->key_file, &tried)) {
 		snprintf(fix, sizeof(fix), "add your public key to spec.sshKeys in sandboxes/%s.yaml "
 			 "(or load the matching private key: ssh-add FILE), commit and push", d->name);
+		sbx_buf mine = SBX_BUF_INIT;
+
+		your_keys(&mine, d);
 		doc_set(&d->r, DOC_SSH, DOC_FAIL, 0, fix, "sshd accepted none of your keys (tried: %s);\n"
-			"the file lists:%s", tried.len ? sbx_buf_cstr(&tried) : "none found",
+			"your public keys:%s\nthe file lists:%s", tried.len ? sbx_buf_cstr(&tried) : "none found",
+			mine.len ? sbx_buf_cstr(&mine) : " (no FILE.pub found)",
 			d->file_keys.len ? sbx_buf_cstr(&d->file_keys) : " (unknown: the file was not read)");
+		sbx_buf_dispose(&mine);
 		goto done;
 	}
 	ch = ssh_channel_new(s);

@@ -174,6 +174,7 @@ check "doctor: every link holds, exit 0" bash -c "'$bin' doctor gus >'$tmp/doc.o
 t0=$(date +%s%N); "$bin" doctor gus >/dev/null 2>&1; echo "# doctor on a healthy sandbox: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 check "doctor -o json: ok, nine checks" bash -c "'$bin' doctor gus -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"ok\"] and len(d[\"checks\"])==9 and all(c[\"status\"]==\"ok\" for c in d[\"checks\"]), d'"
 check "doctor: a key not in the file -> ssh, naming spec.sshKeys" doc_first ssh "spec.sshKeys in sandboxes/gus.yaml" gus -i "$tmp/stranger"
+check "... naming your key by fingerprint as not in the file" grep -q "^ *$(ssh-keygen -lf "$tmp/stranger.pub" | cut -d' ' -f2) $tmp/stranger.pub: NOT in the file" "$tmp/doc.out"
 check "... and listing the file's keys by fingerprint" bash -c "grep -qF '$(ssh-keygen -lf "$HOME/.ssh/id_ed25519.pub" | cut -d' ' -f2)' '$tmp/doc.out' || { cat '$tmp/doc.out'; exit 1; }"
 check "doctor: a file that is not in the repository -> file" doc_first file "sandbox create nobody" nobody
 check "doctor: an unreachable repository url -> git" env SANDBOX_REPO="ssh://$(id -un)@127.0.0.1:1/nope.git" \
