@@ -49,11 +49,12 @@ static const char help[] =
 	"                     ~/.ssh/id_ed25519, id_ecdsa, id_rsa)\n"
 	"  -l USER            the ssh login user (default: " CLI_SANDBOX_USER ")\n"
 	"  --all              the whole fleet and the controller (SREs)\n"
-	"  --controller-namespace NS  where the controller runs (default sandbox-system)\n";
+	"  --controller-namespace NS  where the controller runs (default sandbox-system)\n"
+	"  --controller-instance NAME its --instance (default sandbox-controller)\n";
 
 struct doctor {
 	cli_config cfg;
-	const char *name, *key_file, *user, *ctl_ns;
+	const char *name, *key_file, *user, *ctl_ns, *ctl_instance;
 	bool json, all;
 	doc_report r;
 	sbx_git *g;
@@ -283,10 +284,36 @@ static void cluster(struct doctor *d)
 	free(user);
 }
 
+/* The controller's own git status from INSTANCE-health: "" when its last
+ * fetch worked or nothing is known, else "failing since T: MSG" (into
+ * out). Returns whether it is failing. */
+static bool controller_git(struct doctor *d, char *out, size_t len)
+{
+	const sbx_kind *k = sbx_kind_find("v1", "ConfigMap");
+	cJSON *cm = NULL;
+	char name[300];
+	const char *err, *since;
+	bool failing = false;
+
+	out[0] = '\0';
+	snprintf(name, sizeof(name), "%s-health", d->ctl_instance);
+	if (sbx_kube_get(d->k.kube, &cm, k, d->ctl_ns, name) == 0) {
+		err = cli_json_str(cm, "data", "gitError", NULL);
+		since = cli_json_str(cm, "data", "gitErrorSince", NULL);
+		failing = err && *err;
+		if (failing)
+			snprintf(out, len, "the controller's git has failed since %s: %s",
+				 since && *since ? since : "?", err);
+	}
+	cJSON_Delete(cm);
+	return failing;
+}
+
 static void controller(struct doctor *d)
 {
 	const char *sync, *health, *msg, *rev, *applied;
-	char fix[1024];
+	char fix[1024], git[1200];
+	bool git_failing;
 	int r = d->sb ? 0 : cli_kube_sandbox(&d->k, &d->sb, d->name);   /* --all has it */
 
 	if (r == SBX_ENOTFOUND) {
@@ -321,14 +348,21 @@ static void controller(struct doctor *d)
 		return;
 	}
 	applied = cli_json_str(d->sb, "status", "inputsHash", NULL);
+	git_failing = controller_git(d, git, sizeof(git));
 	if (d->inputs[0] && applied && strcmp(applied, d->inputs) != 0) {
 		long long behind = (long long)time(NULL) - d->head_time;
 
-		doc_set(&d->r, DOC_CONTROLLER, behind < 60 ? DOC_WARN : DOC_FAIL, 0,
+		doc_set(&d->r, DOC_CONTROLLER, behind < 60 ? DOC_WARN : DOC_FAIL, 0, git_failing ?
+			"the controller cannot fetch the repository: tell your SREs what it says above" :
 			"the controller does not keep up with the repository: ask your SREs "
 			"(kubectl -n sandbox-system logs deploy/sandbox-controller)",
 			"the controller has not applied your file as the remote's head %.12s has it "
-			"(committed %lld s ago); the cluster shows %.12s", d->head, behind, rev ? rev : "?");
+			"(committed %lld s ago); the cluster shows %.12s%s%s", d->head, behind,
+			rev ? rev : "?", git_failing ? "\n" : "", git);
+	} else if (git_failing) {
+		doc_set(&d->r, DOC_CONTROLLER, DOC_WARN, 0, "changes you push wait until it can fetch "
+			"again: tell your SREs", "Synced at %.12s, health %s; but %s", rev ? rev : "?",
+			health ? health : "unknown", git);
 	} else {
 		doc_set(&d->r, DOC_CONTROLLER, DOC_OK, 0, NULL, "Synced at %.12s, health %s",
 			rev ? rev : "?", health ? health : "unknown");
@@ -704,6 +738,17 @@ static bool controller_health(struct doctor *d, cJSON *arr)
 	}
 	sbx_buf_printf(&path, "/api/v1/namespaces/%s/services/sandbox-controller:http/proxy/metrics",
 		       d->ctl_ns);
+	{
+		char git[1200];
+
+		if (controller_git(d, git, sizeof(git))) {
+			ok = false;
+			health_line(d, arr, DOC_FAIL, "git", "%s", git);
+		} else {
+			health_line(d, arr, DOC_OK, "git", "no fetch error published (%s/%s-health)",
+				    d->ctl_ns, d->ctl_instance);
+		}
+	}
 	/* the API client reads JSON only: the text format is left to kubectl */
 	health_line(d, arr, DOC_SKIP, "metrics", "not read here: kubectl get --raw %s shows git "
 		    "freshness, errors, queue depth and API errors by code", sbx_buf_cstr(&path));
@@ -831,6 +876,7 @@ int cmd_doctor(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "controller-namespace", required_argument, NULL, 'N' },
+		{ "controller-instance", required_argument, NULL, 'I' },
 		CLI_CONFIG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -843,6 +889,7 @@ int cmd_doctor(int argc, char **argv)
 	cli_config_init(&d.cfg);
 	d.user = CLI_SANDBOX_USER;
 	d.ctl_ns = "sandbox-system";
+	d.ctl_instance = "sandbox-controller";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "ho:i:l:", opts, NULL)) != -1) {
 		switch (c) {
@@ -860,6 +907,7 @@ int cmd_doctor(int argc, char **argv)
 		case 'i': d.key_file = optarg; break;
 		case 'A': d.all = true; break;
 		case 'N': d.ctl_ns = optarg; break;
+		case 'I': d.ctl_instance = optarg; break;
 		case 'l': d.user = optarg; break;
 		default:
 			if ((status = cli_config_option(&d.cfg, c, optarg, help)) != EXIT_OK)

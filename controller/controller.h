@@ -93,6 +93,10 @@ struct controller {
 	sbx_diags repo_diags;             /* every problem of that revision */
 	long long revision_seen;          /* wall clock ms when it was first seen */
 	char *source_error;               /* last fetch failure, or NULL */
+	long long source_error_since;     /* wall clock ms of the first failure in a row */
+	bool health_writing;              /* the health ConfigMap write in flight */
+	char *health_sent;                /* its gitError as last written, or NULL */
+	long long health_retry_at;        /* monotonic ms: retry a failed write */
 	sbx_git_job *job;                 /* the ref check or fetch in flight, or NULL */
 	bool job_fetch;
 	long long job_started;            /* monotonic ms */

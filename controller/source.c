@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "controller.h"
 #include "diff.h"
@@ -504,12 +505,90 @@ fail:
 	sbx_buf_dispose(&name);
 }
 
+/* ---- the health ConfigMap: the controller's own git, for doctor ------ */
+
+/* INSTANCE-health in the controller's namespace says whether the last
+ * fetch failed, why and since when: what `sandbox doctor` shows people
+ * who cannot read /metrics. Written by the leader on a change only
+ * (compared with the cache), so an unchanged restart writes nothing. */
+static void health_key(sbx_buf *key, const controller *c)
+{
+	sbx_buf_printf(key, "/ConfigMap/%s/%s-health", c->o.lease_namespace, c->o.instance);
+}
+
+static void health_done(sbx_kube_resp *resp, void *payload)
+{
+	controller *c = payload;
+	const char *sent = str_at(resp->body, "data", "gitError");
+
+	c->health_writing = false;
+	free(c->health_sent);
+	c->health_sent = !resp->err && sent ? strdup(sent) : NULL;
+	if (resp->err) {
+		if (!c->health_retry_at)
+			log_warn(NULL, "cannot write ConfigMap %s/%s-health (retrying): %s",
+				 c->o.lease_namespace, c->o.instance, resp->message);
+		c->health_retry_at = controller_now_ms() + STATE_RETRY_MS;
+		return;
+	}
+	c->health_retry_at = 0;
+}
+
+static void health_tick(controller *c, long long now)
+{
+	sbx_kube_apply_options ao = SBX_KUBE_APPLY_OPTIONS_INIT;
+	sbx_buf key = SBX_BUF_INIT, name = SBX_BUF_INIT;
+	const char *want = c->source_error ? c->source_error : "";
+	const cJSON *live;
+	cJSON *cm, *meta, *data;
+	char since[32] = "";
+
+	if (!c->revision[0] && !c->source_error)
+		return;   /* nothing fetched yet: nothing to say */
+	if (c->health_writing || now < c->health_retry_at || !cache_synced(c->cache) ||
+	    !controller_may_write(c) || (c->health_sent && !strcmp(c->health_sent, want)))
+		return;
+	health_key(&key, c);
+	live = cache_get(c->cache, sbx_buf_cstr(&key));
+	sbx_buf_dispose(&key);
+	if (live && controller_owns(c, live) && str_at(live, "data", "gitError") &&
+	    !strcmp(str_at(live, "data", "gitError"), want))
+		return;
+	if (c->source_error) {
+		time_t t = (time_t)(c->source_error_since / 1000);
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	cm = cJSON_CreateObject();
+	cJSON_AddStringToObject(cm, "apiVersion", "v1");
+	cJSON_AddStringToObject(cm, "kind", "ConfigMap");
+	meta = cJSON_AddObjectToObject(cm, "metadata");
+	sbx_buf_printf(&name, "%s-health", c->o.instance);
+	cJSON_AddStringToObject(meta, "name", sbx_buf_cstr(&name));
+	cJSON_AddStringToObject(meta, "namespace", c->o.lease_namespace);
+	sbx_render_mark(cm, c->o.instance, NULL);
+	data = cJSON_AddObjectToObject(cm, "data");
+	cJSON_AddStringToObject(data, "gitError", want);
+	cJSON_AddStringToObject(data, "gitErrorSince", since);
+	ao.force = true;
+	metric_inc(c->mt.writes, (const char *const[]){ "health" }, 1);
+	c->health_writing = sbx_kube_start_apply(c->kube, cm, &ao, health_done, c) == 0;
+	if (!c->health_writing)
+		c->health_retry_at = now + STATE_RETRY_MS;
+	cJSON_Delete(cm);
+	sbx_buf_dispose(&name);
+}
+
 /* ---- polling --------------------------------------------------------- */
 
 static void source_failed(controller *c, int r)
 {
 	(void)r;
 	metric_inc(c->mt.git_errors, NULL, 1);
+	if (!c->source_error)
+		c->source_error_since = controller_wall_ms();
 	if (!c->source_error || strcmp(c->source_error, sbx_error_last()))
 		log_error(NULL, "fetching %s failed (keeping revision %.12s): %s", sbx_git_url(c->git),
 			  c->revision[0] ? c->revision : "none", sbx_error_last());
@@ -606,11 +685,12 @@ void source_state_tick(controller *c, long long now)
 	}
 	if (store_pending(c) && !c->state_writing && now >= c->state_retry_at)
 		write_state(c);
+	health_tick(c, now);
 }
 
 bool source_busy(const controller *c)
 {
-	return c->state_writing != NULL;
+	return c->state_writing != NULL || c->health_writing;
 }
 
 void source_dispose(controller *c)
@@ -623,4 +703,5 @@ void source_dispose(controller *c)
 	free(c->state_writing);
 	free(c->in_force_names);
 	free(c->source_error);
+	free(c->health_sent);
 }

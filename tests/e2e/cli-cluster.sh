@@ -30,7 +30,7 @@ cleanup() {
 	kubectl delete clusterportforward "cli-$id" --wait=false >/dev/null 2>&1
 	for n in $names; do kubectl delete sandbox "$n" --wait=false >/dev/null 2>&1; done
 	kubectl get ns -o name | grep "namespace/$prefix" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
-	kubectl -n sandbox-system delete configmap "cli-$id-state" --wait=false >/dev/null 2>&1
+	kubectl -n sandbox-system delete configmap "cli-$id-state" "cli-$id-health" --wait=false >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -73,8 +73,8 @@ start_sshd "$tmp/sshd" || exit 1
 url="ssh://$(id -un)@127.0.0.1:$sshd_port$tmp/remote.git"
 
 # The controller fetches over ssh://, polling every second.
-start_ctl() {
-	"$ctl" --repo "$url" --git-ssh-key "$tmp/sshd/client" --git-known-hosts "$tmp/sshd/known_hosts" \
+start_ctl() { # [git key]
+	"$ctl" --repo "$url" --git-ssh-key "${1:-$tmp/sshd/client}" --git-known-hosts "$tmp/sshd/known_hosts" \
 		--state-dir "$tmp/state" --listen '' --poll-interval 1 --instance "cli-$id" --workers 4 \
 		>>"$tmp/controller.log" 2>&1 &
 	ctl_pid=$!
@@ -200,6 +200,15 @@ git -C "$tmp/seed" add -A
 GIT_COMMITTER_DATE="$(date -d '-1 hour' -R)" git -C "$tmp/seed" -c user.name=Dev -c user.email=dev@example.com commit -qm "gus: env"
 git -C "$tmp/seed" push -q "$tmp/remote.git" main
 check "doctor: the controller stopped, a change not applied -> controller" doc_first controller "does not keep up"
+# the controller back, but with a key the git server refuses: it publishes
+# its failure (cli-$id-health) and doctor shows it to the developer
+start_ctl "$tmp/other-git-key"
+check "the controller publishes its git failure" until_ok 30 bash -c \
+	"kubectl -n sandbox-system get configmap cli-$id-health -o jsonpath='{.data.gitError}' | grep -q authenticat"
+check "doctor: the controller cannot fetch -> controller, with its git error" \
+	doc_first controller "cannot fetch the repository" gus --controller-instance "cli-$id"
+check "... saying since when and why" grep -q "the controller's git has failed since 20.*authenticat" "$tmp/doc.out"
+kill "$ctl_pid"; wait "$ctl_pid" 2>/dev/null
 # a file that does not lint at the remote's head
 sed -i 's/^  size: .*/  size: enormous/' "$tmp/seed/sandboxes/gus.yaml"
 git -C "$tmp/seed" -c user.name=Dev -c user.email=dev@example.com commit -qam "gus: too big"
@@ -218,7 +227,8 @@ check "doctor: an image the node cannot pull -> namespace, naming the image" \
 	until_ok 60 doc_first namespace "spec.image"
 check "... and the image" grep -q "image registry.example.com/devbox:unpullable cannot be pulled (ImagePullBackOff)" "$tmp/doc.out"
 check "doctor --all lists gus with its first broken link and exits 1" bash -c \
-	"'$bin' doctor --all >'$tmp/all.out' 2>&1; [ \$? = 1 ] && grep -A1 '^  gus ' '$tmp/all.out' | grep -q 'namespace: image registry.example.com/devbox:unpullable' || { cat '$tmp/all.out'; exit 1; }"
+	"'$bin' doctor --all --controller-instance cli-$id >'$tmp/all.out' 2>&1; [ \$? = 1 ] && grep -A1 '^  gus ' '$tmp/all.out' | grep -q 'namespace: image registry.example.com/devbox:unpullable' || { cat '$tmp/all.out'; exit 1; }"
+check "... the controller's git fine again (cli-$id-health)" grep -q "^  ok    git " "$tmp/all.out"
 check "... with the controller's revision in force against the remote's head" \
 	grep -q "^  ok    revision    cli-$id-state: the remote's head .* is in force" "$tmp/all.out"
 git -C "$tmp/seed" -c user.name=Dev -c user.email=dev@example.com revert --no-edit HEAD >/dev/null

@@ -42,7 +42,7 @@ cleanup() {
 	kubectl delete validatingadmissionpolicy "keep-$id" --wait=false >/dev/null 2>&1
 	for n in "${names[@]}" hand; do kubectl delete sandbox "$n-$id" --wait=false >/dev/null 2>&1; done
 	kubectl get ns -o name | grep -E "namespace/($prefix|hand-$id|eight-$id|copy-$id)" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
-	kubectl -n "$lease_ns" delete configmap "$inst-state" "h$id-state" --wait=false >/dev/null 2>&1
+	kubectl -n "$lease_ns" delete configmap "$inst-state" "h$id-state" "$inst-health" "h$id-health" "c$id-health" --wait=false >/dev/null 2>&1
 	kubectl -n "$lease_ns" delete lease sandbox-controller --wait=false >/dev/null 2>&1
 	rm -rf "$tmp"
 }
@@ -275,6 +275,8 @@ curl -s "http://127.0.0.1:$port/readyz" > "$tmp/canary.readyz"
 curl -s "http://127.0.0.1:$port/metrics" > "$tmp/canary.metrics"
 check "url token: the log names the repository without it" grep -q 'https://bot@127.0.0.1:1/repo.git' "$tmp/canary.log"
 check "url token: in no log line, /readyz or /metrics" bash -c "! grep -q '$canary' '$tmp/canary.log' '$tmp/canary.readyz' '$tmp/canary.metrics' && grep -q 'bot@127.0.0.1' '$tmp/canary.readyz'"
+check "url token: the published git error (c$id-health) names the url without it" until_ok 20 bash -c \
+	"kubectl -n $lease_ns get configmap c$id-health -o jsonpath='{.data.gitError}' > '$tmp/canary.health' && grep -q 'bot@127.0.0.1' '$tmp/canary.health' && ! grep -q '$canary' '$tmp/canary.health'"
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
 
 checks_done

@@ -25,7 +25,7 @@ cleanup() {
 	stop_sshd
 	for n in ana ben cyd dee "zed-$id"; do kubectl delete sandbox "$n" --wait=false >/dev/null 2>&1; done
 	kubectl get ns -o name | grep "namespace/$prefix" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
-	kubectl -n sandbox-system delete configmap "e2e-$id-state" --wait=false >/dev/null 2>&1
+	kubectl -n sandbox-system delete configmap "e2e-$id-state" "e2e-$id-health" --wait=false >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

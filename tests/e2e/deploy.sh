@@ -26,7 +26,7 @@ cleanup() {
 	runc delete -f "$cid" >/dev/null 2>&1
 	kubectl delete sandbox "p$id" --wait=false >/dev/null 2>&1
 	kubectl get ns -o name | grep "namespace/d$id-" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
-	kubectl -n sandbox-system delete configmap "d$id-state" --wait=false >/dev/null 2>&1
+	kubectl -n sandbox-system delete configmap "d$id-state" "d$id-health" --wait=false >/dev/null 2>&1
 	kubectl -n sandbox-system delete lease sandbox-controller --wait=false >/dev/null 2>&1
 	kubectl delete ns "$ns" --wait=false >/dev/null 2>&1
 	rm -rf "$tmp"
