@@ -384,6 +384,33 @@ static cJSON *list_in(struct doctor *d, const char *api_version, const char *kin
 	return items;
 }
 
+/* problem, and the last lines the crashing container wrote before it
+ * exited (its previous run), when the cluster gives them */
+static char *with_last_lines(struct doctor *d, char *problem, const cJSON *pod)
+{
+	sbx_buf path = SBX_BUF_INIT, out = SBX_BUF_INIT;
+	char *text = NULL;
+
+	sbx_buf_printf(&path, "/api/v1/namespaces/%s/pods/%s/log?container=%s&previous=true&tailLines=5",
+		       d->ns, cli_json_str(pod, "metadata", "name", NULL), doc_crashing_container(pod));
+	sbx_buf_puts(&out, problem);
+	if (cli_kube_get_text(&d->k, &text, sbx_buf_cstr(&path), "reading its log") == 0 && *text) {
+		sbx_buf_puts(&out, "\nits last lines before it exited:");
+		char *save = NULL;
+
+		for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			sbx_buf_printf(&out, "\n  | %s", line);
+	} else {
+		sbx_buf_printf(&out, "\n(its log: %s)", *sbx_error_last() ? sbx_error_last() : "empty");
+	}
+	free(text);
+	free(problem);
+	problem = strdup(sbx_buf_cstr(&out));
+	sbx_buf_dispose(&out);
+	sbx_buf_dispose(&path);
+	return problem;
+}
+
 /* quota, volume, pod, and when there is no pod the reason none was made:
  * the first problem found */
 static void namespace(struct doctor *d)
@@ -414,8 +441,8 @@ static void namespace(struct doctor *d)
 			return;
 		}
 		cJSON_ArrayForEach(o, items) {
-			if (!problem)
-				problem = looks[i].problem(o, &fix);
+			if (!problem && (problem = looks[i].problem(o, &fix)) && doc_crashing_container(o))
+				problem = with_last_lines(d, problem, o);
 			if (!strcmp(looks[i].kind, "Pod")) {
 				pods++;
 				if (!problem && !d->pod[0])

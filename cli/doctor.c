@@ -291,6 +291,19 @@ char *doc_pod_problem(const cJSON *pod, char **fix)
 	return NULL;
 }
 
+const char *doc_crashing_container(const cJSON *pod)
+{
+	const cJSON *cs;
+
+	cJSON_ArrayForEach(cs, at(pod, "status", "containerStatuses")) {
+		const char *reason = str(at(cs, "state", "waiting"), "reason");
+
+		if (reason && !strcmp(reason, "CrashLoopBackOff"))
+			return str(cs, "name");
+	}
+	return NULL;
+}
+
 char *doc_pvc_problem(const cJSON *pvc, char **fix)
 {
 	const char *name = str(at(pvc, "metadata", NULL), "name");

@@ -80,6 +80,10 @@ void doc_report_dispose(doc_report *r);
  * fix. Both strings are malloc'd. */
 char *doc_pod_problem(const cJSON *pod, char **fix);
 
+/* The container of pod that is in a crash loop (its logs say why), or
+ * NULL. Borrowed from pod. */
+const char *doc_crashing_container(const cJSON *pod);
+
 /* A PersistentVolumeClaim that is Pending or waiting for a resize. */
 char *doc_pvc_problem(const cJSON *pvc, char **fix);
 

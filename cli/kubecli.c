@@ -58,6 +58,7 @@ struct result {
 	int done;
 	sbx_kube_resp resp;
 	cJSON *body;
+	char *text;     /* a copy of the raw body */
 };
 
 static void done_cb(sbx_kube_resp *resp, void *payload)
@@ -66,8 +67,36 @@ static void done_cb(sbx_kube_resp *resp, void *payload)
 
 	res->done = 1;
 	res->resp = *resp;
+	res->resp.raw = NULL;   /* borrowed for the call only */
+	res->text = strdup(resp->raw ? resp->raw : "");
 	res->body = resp->body;
 	resp->body = NULL;
+}
+
+int cli_kube_get_text(cli_kube *k, char **out, const char *path, const char *what)
+{
+	sbx_kube_req req = { "GET", path, NULL, NULL };
+	struct result res = { 0 };
+	int r = 0;
+
+	sbx_error_clear();
+	if (sbx_kube_start(k->kube, &req, done_cb, &res) < 0) {
+		r = sbx_error_set(SBX_ENOMEM, "out of memory");
+		goto done;
+	}
+	while (!res.done && sbx_kube_run(k->kube, 1000) >= 0)
+		;
+	if (!res.done || res.resp.err || !res.text) {
+		r = sbx_error_set(res.done && res.resp.err ? res.resp.err : SBX_ETRANSPORT, "%s failed: %s",
+				  what, res.done ? res.resp.message : "no answer");
+		goto done;
+	}
+	*out = res.text;
+	res.text = NULL;
+done:
+	free(res.text);
+	cJSON_Delete(res.body);
+	return r;
 }
 
 int cli_kube_post(cli_kube *k, cJSON **out, const char *path, const char *body, const char *what)
@@ -91,6 +120,7 @@ int cli_kube_post(cli_kube *k, cJSON **out, const char *path, const char *body, 
 	*out = res.body;
 	res.body = NULL;
 done:
+	free(res.text);
 	cJSON_Delete(res.body);
 	return r;
 }

@@ -28,6 +28,10 @@ void cli_kube_close(cli_kube *k);
  * the typed SBX_E*. */
 int cli_kube_post(cli_kube *k, cJSON **out, const char *path, const char *body, const char *what);
 
+/* GET path and wait for a text answer (pod logs): *out is it, malloc'd.
+ * On failure "WHAT failed: reason" in sbx_error_last(). */
+int cli_kube_get_text(cli_kube *k, char **out, const char *path, const char *what);
+
 /* The user name the cluster authenticates you as (SelfSubjectReview).
  * Returns 0 and *user (caller must free), or a negative SBX_E* with the
  * reason in sbx_error_last(). */

@@ -539,6 +539,8 @@ static void finish(req *r, CURLcode cc)
 	deactivate(k, r);
 	resp.status = cc == CURLE_OK ? status : 0;
 	resp.attempts = r->attempts;
+	resp.raw = r->resp.len ? sbx_buf_cstr(&r->resp) : "";
+	resp.raw_len = r->resp.len;
 	if (r->resp.len)
 		resp.body = cJSON_ParseWithLength(r->resp.ptr, r->resp.len);
 	if (cc != CURLE_OK) {
@@ -682,6 +684,8 @@ static void sync_done(sbx_kube_resp *resp, void *payload)
 	struct sync *s = payload;
 
 	s->resp = *resp;
+	s->resp.raw = NULL;   /* borrowed for the call only */
+	s->resp.raw_len = 0;
 	resp->body = NULL;
 	s->done = 1;
 }

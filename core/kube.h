@@ -41,6 +41,9 @@ typedef struct sbx_kube_resp {
 	int err;                /* 0, or SBX_E* (typed from the Status reason and code) */
 	long status;            /* HTTP status, 0 when no response arrived */
 	cJSON *body;            /* parsed JSON body, or NULL; owned by the response */
+	const char *raw;        /* the body as received, NUL-terminated ("" when none);
+				 * for text answers (pod logs, metrics); borrowed */
+	size_t raw_len;
 	char reason[64];        /* Status reason ("NotFound", ...) or "" */
 	char message[768];      /* Status message with field causes, or the transport error */
 	int attempts;           /* how many times it was sent */

@@ -28,6 +28,7 @@ cleanup() {
 	for n in 1 2 3 4; do tmux -L "sbx-$id-$n" kill-server 2>/dev/null; done
 	[ -n "${SSH_AGENT_PID:-}" ] && kill "$SSH_AGENT_PID" 2>/dev/null
 	kubectl delete clusterportforward "cli-$id" --wait=false >/dev/null 2>&1
+	kubectl delete clusterlogs "cli-$id" --wait=false >/dev/null 2>&1
 	for n in $names; do kubectl delete sandbox "$n" --wait=false >/dev/null 2>&1; done
 	kubectl get ns -o name | grep "namespace/$prefix" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
 	kubectl -n sandbox-system delete configmap "cli-$id-state" "cli-$id-health" --wait=false >/dev/null 2>&1
@@ -235,6 +236,32 @@ git -C "$tmp/seed" -c user.name=Dev -c user.email=dev@example.com revert --no-ed
 git -C "$tmp/seed" push -q "$tmp/remote.git" main
 check "... and with the image back, all links hold again" until_ok 60 bash -c "'$bin' doctor gus >/dev/null 2>&1"
 check "doctor --all no longer lists gus" bash -c "! '$bin' doctor --all | grep -q '^  gus '"
+# a container that keeps exiting (the test cluster's KWOK stage for the
+# image), the log of its previous run served by KWOK (in the CRI log format)
+printf '%s stderr F sshd: fatal: cannot bind any address\n' "$(date -u +%Y-%m-%dT%H:%M:%S.000000000Z)" \
+	> "$tmp/crash-previous.log"
+: > "$tmp/crash.log"
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterLogs
+metadata: {name: cli-$id}
+spec:
+  selector: {matchNamespaces: [${prefix}gus]}
+  logs:
+  - containers: [sandbox]
+    logsFile: $tmp/crash.log
+    previousLogsFile: $tmp/crash-previous.log
+YAML
+printf '  image: registry.example.com/devbox:crashloop\n' >> "$tmp/seed/sandboxes/gus.yaml"
+git -C "$tmp/seed" -c user.name=Dev -c user.email=dev@example.com commit -qam "gus: an image that exits"
+git -C "$tmp/seed" push -q "$tmp/remote.git" main
+check "doctor: a crash loop -> namespace, with the command to read its log" \
+	until_ok 60 doc_first namespace "logs"
+check "... and the last lines of its previous run" grep -q "| sshd: fatal: cannot bind any address" "$tmp/doc.out"
+git -C "$tmp/seed" -c user.name=Dev -c user.email=dev@example.com revert --no-edit HEAD >/dev/null
+git -C "$tmp/seed" push -q "$tmp/remote.git" main
+kubectl delete clusterlogs "cli-$id" --wait=false >/dev/null 2>&1
+check "... and with the image back, all links hold again" until_ok 60 bash -c "'$bin' doctor gus >/dev/null 2>&1"
 
 # interactive, driven through tmux: a prompt, a command, a window change,
 # exit; then '~.' on a hung session; the terminal is restored each time

@@ -203,6 +203,17 @@ static void test_doctor__pod_readings(void **state)
 
 	(void)state;
 	check_readings(rows, sizeof(rows) / sizeof(rows[0]), doc_pod_problem);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		cJSON *pod = cJSON_Parse(rows[i].json);
+		const char *c = doc_crashing_container(pod);
+
+		/* only the crash loop's container has logs worth reading */
+		if (i == 2)
+			assert_string_equal(c, "sandbox");
+		else
+			assert_null(c);
+		cJSON_Delete(pod);
+	}
 }
 
 static void test_doctor__volume_and_quota_readings(void **state)
