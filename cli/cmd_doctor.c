@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <libssh/libssh.h>
 
 #include "cmd.h"
@@ -50,11 +51,13 @@ static const char help[] =
 	"  -l USER            the ssh login user (default: " CLI_SANDBOX_USER ")\n"
 	"  --all              the whole fleet and the controller (SREs)\n"
 	"  --controller-namespace NS  where the controller runs (default sandbox-system)\n"
-	"  --controller-instance NAME its --instance (default sandbox-controller)\n";
+	"  --controller-instance NAME its --instance (default sandbox-controller)\n"
+	"  --metrics-url URL  read the controller's /metrics there (default: through\n"
+	"                     its Service, by the API server's proxy)\n";
 
 struct doctor {
 	cli_config cfg;
-	const char *name, *key_file, *user, *ctl_ns, *ctl_instance;
+	const char *name, *key_file, *user, *ctl_ns, *ctl_instance, *metrics_url;
 	bool json, all;
 	doc_report r;
 	sbx_git *g;
@@ -706,6 +709,74 @@ static void health_line(struct doctor *d, cJSON *arr, enum doc_status st, const 
 	}
 }
 
+static size_t to_buf(char *data, size_t size, size_t n, void *payload)
+{
+	return sbx_buf_put(payload, data, size * n) == 0 ? size * n : 0;
+}
+
+/* GET url over plain HTTP(S) into *out (malloc'd), bounded by 10 s. */
+static int http_get(const char *url, char **out)
+{
+	CURL *h = curl_easy_init();
+	sbx_buf body = SBX_BUF_INIT;
+	long code = 0;
+	CURLcode cc;
+
+	if (!h)
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, to_buf);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)STEP_TIMEOUT_S);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	cc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(h);
+	if (cc != CURLE_OK || code != 200) {
+		sbx_buf_dispose(&body);
+		return sbx_error_set(SBX_ETRANSPORT, "GET %s: %s", url, cc != CURLE_OK ?
+				     curl_easy_strerror(cc) : "not 200");
+	}
+	*out = strdup(sbx_buf_cstr(&body));
+	sbx_buf_dispose(&body);
+	return *out ? 0 : SBX_ENOMEM;
+}
+
+/* Git freshness, fetch errors, queue depth and API errors from /metrics:
+ * --metrics-url, else through the Service (proxy_path). */
+static bool metrics_health(struct doctor *d, cJSON *arr, const char *proxy_path)
+{
+	doc_metrics m;
+	char *text = NULL;
+	bool ok = true;
+	int r = d->metrics_url ? http_get(d->metrics_url, &text) :
+		cli_kube_get_text(&d->k, &text, proxy_path, "reading the controller's /metrics");
+
+	doc_read_metrics(&m, text ? text : "");
+	free(text);
+	if (r < 0 || !m.found) {
+		health_line(d, arr, DOC_WARN, "metrics", "cannot read them (%s); an SRE can: kubectl -n %s "
+			    "port-forward svc/sandbox-controller 8080, then --metrics-url "
+			    "http://127.0.0.1:8080/metrics", r < 0 ? sbx_error_last() : "no sandbox_ metrics "
+			    "in the answer", d->ctl_ns);
+		return true;
+	}
+	if (m.git_last_success <= 0 || (double)time(NULL) - m.git_last_success > 600) {
+		ok = false;
+		health_line(d, arr, DOC_FAIL, "fetching", "no successful fetch for %s (%.0f failures since "
+			    "the start)", m.git_last_success > 0 ? "over 10 minutes" : "ever", m.git_errors);
+	} else {
+		health_line(d, arr, DOC_OK, "fetching", "last successful fetch %.0f s ago, %.0f failures "
+			    "since the start", (double)time(NULL) - m.git_last_success, m.git_errors);
+	}
+	health_line(d, arr, m.queue_depth > 100 ? DOC_WARN : DOC_OK, "queue", "%.0f sandboxes waiting",
+		    m.queue_depth);
+	health_line(d, arr, m.api_throttled + m.api_server_errors > 0 ? DOC_WARN : DOC_OK, "api",
+		    "%.0f answers 429 (throttled), %.0f answers 5xx since the start", m.api_throttled,
+		    m.api_server_errors);
+	return ok;
+}
+
 /* The Lease, the revision in force against the remote's head, /metrics. */
 static bool controller_health(struct doctor *d, cJSON *arr)
 {
@@ -776,9 +847,7 @@ static bool controller_health(struct doctor *d, cJSON *arr)
 				    d->ctl_ns, d->ctl_instance);
 		}
 	}
-	/* the API client reads JSON only: the text format is left to kubectl */
-	health_line(d, arr, DOC_SKIP, "metrics", "not read here: kubectl get --raw %s shows git "
-		    "freshness, errors, queue depth and API errors by code", sbx_buf_cstr(&path));
+	ok = metrics_health(d, arr, sbx_buf_cstr(&path)) && ok;
 	cJSON_Delete(lease);
 	cJSON_Delete(cms);
 	free(rv);
@@ -904,6 +973,7 @@ int cmd_doctor(int argc, char **argv)
 		{ "all", no_argument, NULL, 'A' },
 		{ "controller-namespace", required_argument, NULL, 'N' },
 		{ "controller-instance", required_argument, NULL, 'I' },
+		{ "metrics-url", required_argument, NULL, 'M' },
 		CLI_CONFIG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -935,6 +1005,7 @@ int cmd_doctor(int argc, char **argv)
 		case 'A': d.all = true; break;
 		case 'N': d.ctl_ns = optarg; break;
 		case 'I': d.ctl_instance = optarg; break;
+		case 'M': d.metrics_url = optarg; break;
 		case 'l': d.user = optarg; break;
 		default:
 			if ((status = cli_config_option(&d.cfg, c, optarg, help)) != EXIT_OK)

@@ -349,6 +349,43 @@ char *doc_quota_problem(const cJSON *quota, char **fix)
 	return NULL;
 }
 
+/* The value at the end of a sample line "name{labels} value". */
+static double sample_value(const char *line, const char *end)
+{
+	const char *sp = end;
+
+	while (sp > line && sp[-1] != ' ')
+		sp--;
+	return strtod(sp, NULL);
+}
+
+void doc_read_metrics(doc_metrics *out, const char *text)
+{
+	memset(out, 0, sizeof(*out));
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		const char *stop = line + len;
+
+#define IS(name) (len > strlen(name) && !strncmp(line, name, strlen(name)) && \
+		  (line[strlen(name)] == ' ' || line[strlen(name)] == '{'))
+		if (*line != '#' && !strncmp(line, "sandbox_", 8))
+			out->found = true;
+		if (IS("sandbox_git_last_success_timestamp_seconds"))
+			out->git_last_success = sample_value(line, stop);
+		else if (IS("sandbox_git_errors_total"))
+			out->git_errors = sample_value(line, stop);
+		else if (IS("sandbox_workqueue_depth"))
+			out->queue_depth = sample_value(line, stop);
+		else if (IS("sandbox_api_requests_total") && memmem(line, len, "code=\"429\"", strlen("code=\"429\"")))
+			out->api_throttled += sample_value(line, stop);
+		else if (IS("sandbox_api_requests_total") && memmem(line, len, "code=\"5", strlen("code=\"5")))
+			out->api_server_errors += sample_value(line, stop);
+#undef IS
+		line = end ? end + 1 : NULL;
+	}
+}
+
 char *doc_failed_create(const cJSON *events)
 {
 	const cJSON *e;

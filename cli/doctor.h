@@ -91,6 +91,19 @@ char *doc_pvc_problem(const cJSON *pvc, char **fix);
  * was lowered). A pod the quota refuses shows as a FailedCreate event. */
 char *doc_quota_problem(const cJSON *quota, char **fix);
 
+/* What the controller's /metrics (Prometheus text) say about its health,
+ * at wall clock `now` (seconds). */
+typedef struct doc_metrics {
+	bool found;                /* any sandbox_ metric at all */
+	double git_last_success;   /* unix seconds, 0: never */
+	double git_errors;         /* fetch failures since start */
+	double queue_depth;
+	double api_throttled;      /* API answers 429 */
+	double api_server_errors;  /* API answers 5xx */
+} doc_metrics;
+
+void doc_read_metrics(doc_metrics *out, const char *text);
+
 /* The newest FailedCreate message among events (an array of v1 Events). */
 char *doc_failed_create(const cJSON *events);
 

@@ -20,6 +20,7 @@ id=$RANDOM
 prefix="c$id-"
 names="gus hal ivy jon"
 ctl_pid= sshd_pid=
+ctl_port=$((20000 + (id + 11) % 20000))
 
 cleanup() {
 	[ -n "$ctl_pid" ] && kill "$ctl_pid" 2>/dev/null && wait "$ctl_pid" 2>/dev/null
@@ -76,7 +77,7 @@ url="ssh://$(id -un)@127.0.0.1:$sshd_port$tmp/remote.git"
 # The controller fetches over ssh://, polling every second.
 start_ctl() { # [git key]
 	"$ctl" --repo "$url" --git-ssh-key "${1:-$tmp/sshd/client}" --git-known-hosts "$tmp/sshd/known_hosts" \
-		--state-dir "$tmp/state" --listen '' --poll-interval 1 --instance "cli-$id" --workers 4 \
+		--state-dir "$tmp/state" --listen "127.0.0.1:$ctl_port" --poll-interval 1 --instance "cli-$id" --workers 4 \
 		>>"$tmp/controller.log" 2>&1 &
 	ctl_pid=$!
 }
@@ -228,8 +229,10 @@ check "doctor: an image the node cannot pull -> namespace, naming the image" \
 	until_ok 60 doc_first namespace "spec.image"
 check "... and the image" grep -q "image registry.example.com/devbox:unpullable cannot be pulled (ImagePullBackOff)" "$tmp/doc.out"
 check "doctor --all lists gus with its first broken link and exits 1" bash -c \
-	"'$bin' doctor --all --controller-instance cli-$id >'$tmp/all.out' 2>&1; [ \$? = 1 ] && grep -A1 '^  gus ' '$tmp/all.out' | grep -q 'namespace: image registry.example.com/devbox:unpullable' || { cat '$tmp/all.out'; exit 1; }"
+	"'$bin' doctor --all --controller-instance cli-$id --metrics-url http://127.0.0.1:$ctl_port/metrics >'$tmp/all.out' 2>&1; [ \$? = 1 ] && grep -A1 '^  gus ' '$tmp/all.out' | grep -q 'namespace: image registry.example.com/devbox:unpullable' || { cat '$tmp/all.out'; exit 1; }"
 check "... the controller's git fine again (cli-$id-health)" grep -q "^  ok    git " "$tmp/all.out"
+check "... its fetching, queue and API errors from its /metrics" bash -c "grep -q '^  ok    fetching    last successful fetch [0-9]* s ago, [0-9]* failures' '$tmp/all.out' && grep -q '^  ok    queue ' '$tmp/all.out' && grep -q '^  [a-z]*  *api  *[0-9]* answers 429' '$tmp/all.out'"
+check "... and says how to read them when the Service cannot be reached" bash -c "'$bin' doctor --all | grep -q '^  warn  metrics     cannot read them.*--metrics-url'"
 check "... with the controller's revision in force against the remote's head" \
 	grep -q "^  ok    revision    cli-$id-state: the remote's head .* is in force" "$tmp/all.out"
 git -C "$tmp/seed" -c user.name=Dev -c user.email=dev@example.com revert --no-edit HEAD >/dev/null

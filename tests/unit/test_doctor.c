@@ -259,6 +259,36 @@ static void test_doctor__failed_create_newest(void **state)
 	cJSON_Delete(events);
 }
 
+static void test_doctor__metrics(void **state)
+{
+	static const char text[] =
+		"# HELP sandbox_git_errors_total Fetches that failed.\n"
+		"# TYPE sandbox_git_errors_total counter\n"
+		"sandbox_git_errors_total 3\n"
+		"sandbox_git_last_success_timestamp_seconds 1764590000.5\n"
+		"sandbox_workqueue_depth 7\n"
+		"sandbox_api_requests_total{verb=\"GET\",code=\"200\"} 100\n"
+		"sandbox_api_requests_total{verb=\"PATCH\",code=\"429\"} 4\n"
+		"sandbox_api_requests_total{verb=\"GET\",code=\"429\"} 1\n"
+		"sandbox_api_requests_total{verb=\"PATCH\",code=\"503\"} 2\n"
+		"sandbox_api_requests_total{verb=\"GET\",code=\"500\"} 1\n"
+		"sandbox_workqueue_depth_other 99";
+	doc_metrics m;
+
+	(void)state;
+	doc_read_metrics(&m, text);
+	assert_true(m.found);
+	assert_true(m.git_errors == 3);
+	assert_true(m.git_last_success == 1764590000.5);
+	assert_true(m.queue_depth == 7);
+	assert_true(m.api_throttled == 5);
+	assert_true(m.api_server_errors == 3);
+	doc_read_metrics(&m, "<html>not metrics</html>");
+	assert_false(m.found);
+	doc_read_metrics(&m, "");
+	assert_false(m.found);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_doctor__pod_readings),
 		cmocka_unit_test(test_doctor__volume_and_quota_readings),
 		cmocka_unit_test(test_doctor__failed_create_newest),
+		cmocka_unit_test(test_doctor__metrics),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
