@@ -11,9 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <libssh/libssh.h>
+#include <openssl/evp.h>
 
 #include "cmd.h"
 #include "diag.h"
@@ -509,17 +514,94 @@ static void access_check(struct doctor *d)
 	sbx_buf_dispose(&body);
 }
 
-/* The user's public key files (FILE.pub of -i FILE, else the usual
- * ones), each by fingerprint and whether the sandbox's file lists it. */
+/* One public key line "TYPE BASE64 COMMENT" as "\n  SHA256:... WHERE: in
+ * the file" (or NOT), compared with the sandbox's file. */
+static void key_line(sbx_buf *out, const struct doctor *d, const char *line, const char *where)
+{
+	sbx_buf fp = SBX_BUF_INIT;
+	sbx_sshkey key;
+
+	if (sbx_sshkey_parse(&key, line, strlen(line), 0) == 0) {
+		if (sbx_sshkey_fingerprint(&fp, &key) == 0)
+			sbx_buf_printf(out, "\n  %s %s: %s", sbx_buf_cstr(&fp), where,
+				       strstr(sbx_buf_cstr(&d->file_keys), sbx_buf_cstr(&fp)) ?
+				       "in the file" : "NOT in the file");
+		sbx_sshkey_dispose(&key);
+	}
+	sbx_buf_dispose(&fp);
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The keys ssh-agent holds (SSH_AGENTC_REQUEST_IDENTITIES), each by
+ * fingerprint: libssh tries them but does not list them. */
+static void agent_keys(sbx_buf *out, const struct doctor *d)
+{
+	const char *sock = getenv("SSH_AUTH_SOCK");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	unsigned char req[5] = { 0, 0, 0, 1, 11 }, hdr[4], *buf = NULL;
+	struct timeval tv = { STEP_TIMEOUT_S, 0 };
+	uint32_t len, n, off = 5;
+	int fd = -1;
+
+	if (!sock || !*sock || strlen(sock) >= sizeof(sa.sun_path))
+		return;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || write(fd, req, 5) != 5 ||
+	    recv(fd, hdr, 4, MSG_WAITALL) != 4 || (len = be32(hdr)) < 5 || len > (1u << 20) ||
+	    !(buf = malloc(len)) || recv(fd, buf, len, MSG_WAITALL) != (ssize_t)len || buf[0] != 12)
+		goto done;
+	n = be32(buf + 1);
+	for (uint32_t i = 0; i < n && off + 4 <= len; i++) {
+		uint32_t blen = be32(buf + off), clen;
+		sbx_buf line = SBX_BUF_INIT;
+		char where[300];
+
+		if (blen > len - off - 4 || off + 4 + blen + 4 > len)
+			break;
+		clen = be32(buf + off + 4 + blen);
+		if (clen > len - (off + 8 + blen))
+			break;
+		/* "TYPE BASE64": the type is the blob's first string */
+		if (blen >= 4 && be32(buf + off + 4) <= blen - 4) {
+			char *b64 = malloc(4 * ((size_t)blen + 2) / 3 + 4);
+
+			if (b64)
+				EVP_EncodeBlock((unsigned char *)b64, buf + off + 4, (int)blen);
+
+			sbx_buf_printf(&line, "%.*s %s", (int)be32(buf + off + 4), (const char *)buf + off + 8,
+				       b64 ? b64 : "");
+			snprintf(where, sizeof(where), "ssh-agent (%.*s)", (int)clen,
+				 (const char *)buf + off + 8 + blen);
+			key_line(out, d, sbx_buf_cstr(&line), where);
+			free(b64);
+		}
+		sbx_buf_dispose(&line);
+		off += 8 + blen + clen;
+	}
+done:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The user's keys: ssh-agent's, then the public key files (FILE.pub of -i
+ * FILE, else the usual ones), each by fingerprint and whether the
+ * sandbox's file lists it. */
 static void your_keys(sbx_buf *out, const struct doctor *d)
 {
 	static const char *const names[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
 	const char *home = getenv("HOME");
 	char path[4096];
 
+	if (!d->key_file)
+		agent_keys(out, d);
 	for (size_t i = 0; i < (d->key_file ? 1 : sizeof(names) / sizeof(names[0])); i++) {
-		sbx_buf fp = SBX_BUF_INIT;
-		sbx_sshkey key;
 		char line[16384];
 		size_t n = 0;
 		FILE *f;
@@ -534,14 +616,7 @@ static void your_keys(sbx_buf *out, const struct doctor *d)
 		fclose(f);
 		line[n] = '\0';
 		line[strcspn(line, "\n")] = '\0';
-		if (sbx_sshkey_parse(&key, line, strlen(line), 0) == 0) {
-			if (sbx_sshkey_fingerprint(&fp, &key) == 0)
-				sbx_buf_printf(out, "\n  %s %s: %s", sbx_buf_cstr(&fp), path,
-					       strstr(sbx_buf_cstr(&d->file_keys), sbx_buf_cstr(&fp)) ?
-					       "in the file" : "NOT in the file");
-			sbx_sshkey_dispose(&key);
-		}
-		sbx_buf_dispose(&fp);
+		key_line(out, d, line, path);
 	}
 }
 
