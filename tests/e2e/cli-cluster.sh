@@ -272,8 +272,10 @@ cat > "$tmp/interactive.sh" <<SH
 #!/bin/bash
 stty -a | grep -v rows > "$tmp/stty.before"
 "$bin" ssh gus -l "$me"
-echo "rc=\$?" > "$tmp/rc"
+rc=\$?
+# the terminal's state first: the checks read it once rc is there
 stty -a | grep -v rows > "$tmp/stty.after"
+echo "rc=\$rc" > "$tmp/rc"
 sleep 60
 SH
 chmod +x "$tmp/interactive.sh"
@@ -328,6 +330,10 @@ ssh-add -q "$HOME/.ssh/id_ed25519"
 mv "$HOME/.ssh/id_ed25519" "$tmp/id.moved"
 check "ssh-agent's key logs in with no key file" status_is 0 "$bin" ssh gus -l "$me" -- echo agent-ok
 check "... exactly" has "agent-ok" "$tmp/out"
+ssh-add -q -D; ssh-add -q "$tmp/stranger"
+check "doctor: only a stranger's key in ssh-agent -> ssh" doc_first ssh "spec.sshKeys in sandboxes/gus.yaml"
+check "... naming ssh-agent's key by fingerprint as not in the file" \
+	grep -q "$(ssh-keygen -lf "$tmp/stranger.pub" | cut -d' ' -f2) ssh-agent (stranger): NOT in the file" "$tmp/doc.out"
 mv "$tmp/id.moved" "$HOME/.ssh/id_ed25519"
 ssh-agent -k >/dev/null; unset SSH_AUTH_SOCK SSH_AGENT_PID
 
