@@ -629,9 +629,8 @@ static void ssh_check(struct doctor *d)
 	ssh_channel ch = NULL;
 	unsigned char *hash = NULL;
 	size_t hlen = 0;
-	char *fp = NULL, fix[2048], alias[300];
+	char *fp = NULL, fix[2048];
 	sbx_buf tried = SBX_BUF_INIT;
-	long timeout = STEP_TIMEOUT_S;
 	pid_t child = 0;
 	int sock = -1;
 
@@ -646,16 +645,10 @@ static void ssh_check(struct doctor *d)
 			"same; ask your SREs", "the connection to port 2222 did not open: %s", sbx_error_last());
 		goto done;
 	}
-	snprintf(alias, sizeof(alias), "sandbox-%s", d->name);
-	if (!(s = ssh_new())) {
+	if (!(s = cli_ssh_session(sock, d->name, d->user, STEP_TIMEOUT_S))) {
 		doc_set(&d->r, DOC_SSH, DOC_FAIL, 0, NULL, "out of memory");
 		goto done;
 	}
-	ssh_options_set(s, SSH_OPTIONS_FD, &sock);
-	ssh_options_set(s, SSH_OPTIONS_HOST, alias);
-	ssh_options_set(s, SSH_OPTIONS_USER, d->user);
-	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
-	ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &(int){ 0 });
 	if (ssh_connect(s) != SSH_OK) {
 		const char *e = ssh_get_error(s);
 
@@ -824,6 +817,7 @@ static bool metrics_health(struct doctor *d, cJSON *arr, const char *proxy_path)
 	doc_metrics m;
 	char *text = NULL;
 	bool ok = true;
+	double ago;
 	int r = d->metrics_url ? http_get(d->metrics_url, &text) :
 		cli_kube_get_text(&d->k, &text, proxy_path, "reading the controller's /metrics");
 
@@ -836,13 +830,17 @@ static bool metrics_health(struct doctor *d, cJSON *arr, const char *proxy_path)
 			    "in the answer", d->ctl_ns);
 		return true;
 	}
-	if (m.git_last_success <= 0 || (double)time(NULL) - m.git_last_success > 600) {
+	/* whole seconds here, milliseconds there: never "-0 s ago" */
+	ago = m.git_last_success > 0 && (double)time(NULL) > m.git_last_success ?
+		     (double)time(NULL) - m.git_last_success : 0;
+
+	if (m.git_last_success <= 0 || ago > 600) {
 		ok = false;
 		health_line(d, arr, DOC_FAIL, "fetching", "no successful fetch for %s (%.0f failures since "
 			    "the start)", m.git_last_success > 0 ? "over 10 minutes" : "ever", m.git_errors);
 	} else {
 		health_line(d, arr, DOC_OK, "fetching", "last successful fetch %.0f s ago, %.0f failures "
-			    "since the start", (double)time(NULL) - m.git_last_success, m.git_errors);
+			    "since the start", ago, m.git_errors);
 	}
 	health_line(d, arr, m.queue_depth > 100 ? DOC_WARN : DOC_OK, "queue", "%.0f sandboxes waiting",
 		    m.queue_depth);

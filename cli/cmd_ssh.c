@@ -229,27 +229,20 @@ static int run_channel(ssh_session s, ssh_channel ch, const struct opts *o, bool
 
 static int session(const struct opts *o, int sock, const char *want_fp)
 {
-	ssh_session s = ssh_new();
+	ssh_session s = cli_ssh_session(sock, o->name, o->user, 20);
 	ssh_channel ch = NULL;
 	ssh_key server = NULL;
 	unsigned char *hash = NULL;
 	size_t hlen = 0;
-	char *fp = NULL, alias[300];
+	char *fp = NULL;
 	sbx_buf tried = SBX_BUF_INIT;
 	bool pty = o->command ? o->force_tty : true;
 	int status = EXIT_CONNECT, r;
-	long timeout = 20;
 
-	snprintf(alias, sizeof(alias), "sandbox-%s", o->name);
 	if (!s) {
 		cli_error(EXIT_CONNECT, "out of memory");
 		goto done;
 	}
-	ssh_options_set(s, SSH_OPTIONS_FD, &sock);
-	ssh_options_set(s, SSH_OPTIONS_HOST, alias);
-	ssh_options_set(s, SSH_OPTIONS_USER, o->user);
-	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
-	ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &(int){ 0 });
 	if (ssh_connect(s) != SSH_OK) {
 		cli_error(EXIT_CONNECT, "ssh to sandbox '%s' failed: %s", o->name, ssh_get_error(s));
 		goto done;

@@ -73,27 +73,33 @@ static void done_cb(sbx_kube_resp *resp, void *payload)
 	resp->body = NULL;
 }
 
-int cli_kube_get_text(cli_kube *k, char **out, const char *path, const char *what)
+/* Send one request and wait; res gets the answer. Returns 0 or the typed
+ * SBX_E* with "WHAT failed: reason" in sbx_error_last(). */
+static int request(cli_kube *k, struct result *res, const char *method, const char *path,
+		   const char *body, const char *what)
 {
-	sbx_kube_req req = { "GET", path, NULL, NULL };
-	struct result res = { 0 };
-	int r = 0;
+	sbx_kube_req req = { method, path, body, NULL };
 
 	sbx_error_clear();
-	if (sbx_kube_start(k->kube, &req, done_cb, &res) < 0) {
-		r = sbx_error_set(SBX_ENOMEM, "out of memory");
-		goto done;
-	}
-	while (!res.done && sbx_kube_run(k->kube, 1000) >= 0)
+	if (sbx_kube_start(k->kube, &req, done_cb, res) < 0)
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
+	while (!res->done && sbx_kube_run(k->kube, 1000) >= 0)
 		;
-	if (!res.done || res.resp.err || !res.text) {
-		r = sbx_error_set(res.done && res.resp.err ? res.resp.err : SBX_ETRANSPORT, "%s failed: %s",
-				  what, res.done ? res.resp.message : "no answer");
-		goto done;
+	if (!res->done || res->resp.err || !res->text)
+		return sbx_error_set(res->done && res->resp.err ? res->resp.err : SBX_ETRANSPORT,
+				     "%s failed: %s", what, res->done ? res->resp.message : "no answer");
+	return 0;
+}
+
+int cli_kube_get_text(cli_kube *k, char **out, const char *path, const char *what)
+{
+	struct result res = { 0 };
+	int r = request(k, &res, "GET", path, NULL, what);
+
+	if (r == 0) {
+		*out = res.text;
+		res.text = NULL;
 	}
-	*out = res.text;
-	res.text = NULL;
-done:
 	free(res.text);
 	cJSON_Delete(res.body);
 	return r;
@@ -101,25 +107,13 @@ done:
 
 int cli_kube_post(cli_kube *k, cJSON **out, const char *path, const char *body, const char *what)
 {
-	sbx_kube_req req = { "POST", path, body, NULL };
 	struct result res = { 0 };
-	int r = 0;
+	int r = request(k, &res, "POST", path, body, what);
 
-	sbx_error_clear();
-	if (sbx_kube_start(k->kube, &req, done_cb, &res) < 0) {
-		r = sbx_error_set(SBX_ENOMEM, "out of memory");
-		goto done;
+	if (r == 0) {
+		*out = res.body;
+		res.body = NULL;
 	}
-	while (!res.done && sbx_kube_run(k->kube, 1000) >= 0)
-		;
-	if (!res.done || res.resp.err) {
-		r = sbx_error_set(res.done ? res.resp.err : SBX_ETRANSPORT, "%s failed: %s", what,
-				  res.done ? res.resp.message : "no answer");
-		goto done;
-	}
-	*out = res.body;
-	res.body = NULL;
-done:
 	free(res.text);
 	cJSON_Delete(res.body);
 	return r;

@@ -165,6 +165,22 @@ bool cli_ssh_authenticate(ssh_session s, const char *key_file, sbx_buf *tried)
 }
 
 
+ssh_session cli_ssh_session(int sock, const char *name, const char *user, long timeout_s)
+{
+	ssh_session s = ssh_new();
+	char alias[300];
+
+	if (!s)
+		return NULL;
+	snprintf(alias, sizeof(alias), "sandbox-%s", name);
+	ssh_options_set(s, SSH_OPTIONS_FD, &sock);
+	ssh_options_set(s, SSH_OPTIONS_HOST, alias);
+	ssh_options_set(s, SSH_OPTIONS_USER, user);
+	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout_s);
+	ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &(int){ 0 });
+	return s;
+}
+
 int cli_ssh_transport(sbx_kube_config *kcfg, const char *endpoint, const char *ns, const char *pod,
 		      pid_t *child)
 {

@@ -26,6 +26,12 @@ int cli_ssh_transport(sbx_kube_config *kcfg, const char *endpoint, const char *n
 /* Close the socket and reap the pump (killed when it lingers). */
 void cli_ssh_transport_close(int fd, pid_t child);
 
+/* A libssh session on the connected socket `sock` for sandbox `name`
+ * (host alias sandbox-NAME, no ~/.ssh/config), logging in as user, each
+ * network wait bounded by timeout_s. NULL on out of memory. Caller must
+ * ssh_free. */
+ssh_session cli_ssh_session(int sock, const char *name, const char *user, long timeout_s);
+
 /* Authenticate s with key_file when given, else ssh-agent, then
  * ~/.ssh/id_ed25519, id_ecdsa, id_rsa. `tried` lists what was tried, each
  * named. A passphrase is asked for only on a terminal. */
