@@ -990,6 +990,8 @@ static int doctor_all(struct doctor *d)
 		if (d->r.link[DOC_CONTROLLER].status != DOC_FAIL)
 			namespace(d);
 		broken = doc_first_broken(&d->r);
+		if (broken >= 0)
+			fill_in(&d->r.link[broken].fix, d);
 		shown++;
 		ok = false;
 		if (d->json) {
