@@ -230,6 +230,7 @@ check "doctor: an image the node cannot pull -> namespace, naming the image" \
 check "... and the image" grep -q "image registry.example.com/devbox:unpullable cannot be pulled (ImagePullBackOff)" "$tmp/doc.out"
 check "doctor --all lists gus with its first broken link and exits 1" bash -c \
 	"'$bin' doctor --all --controller-instance cli-$id --metrics-url http://127.0.0.1:$ctl_port/metrics >'$tmp/all.out' 2>&1; [ \$? = 1 ] && grep -A1 '^  gus ' '$tmp/all.out' | grep -q 'namespace: image registry.example.com/devbox:unpullable' || { cat '$tmp/all.out'; exit 1; }"
+check "... its fix naming gus's namespace and pod" grep -q "^    Fix: .*kubectl -n ${prefix}gus describe pod sandbox-" "$tmp/all.out"
 check "... the controller's git fine again (cli-$id-health)" grep -q "^  ok    git " "$tmp/all.out"
 check "... its fetching, queue and API errors from its /metrics" bash -c "grep -q '^  ok    fetching    last successful fetch [0-9]* s ago, [0-9]* failures' '$tmp/all.out' && grep -q '^  ok    queue ' '$tmp/all.out' && grep -q '^  [a-z]*  *api  *[0-9]* answers 429' '$tmp/all.out' || { cat '$tmp/all.out'; exit 1; }"
 check "... and says how to read them when the Service cannot be reached" bash -c "'$bin' doctor --all | grep -q '^  warn  metrics     cannot read them.*--metrics-url'"
