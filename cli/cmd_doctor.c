@@ -7,13 +7,13 @@
  */
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -37,7 +37,8 @@
 
 static const char help[] =
 	"Usage: sandbox doctor [NAME] [-o text|json]\n"
-	"       sandbox doctor --all [--controller-namespace NS] [-o text|json]\n\n"
+	"       sandbox doctor --all [--controller-namespace NS] [--controller-instance NAME]\n"
+	"                            [--metrics-url URL] [-o text|json]\n\n"
 	"Check every link from this laptop to a shell in sandbox NAME, in order:\n"
 	"settings, your clone, the git remote, your file at the remote's head, the\n"
 	"cluster, the controller, the sandbox's namespace (quota, volume, pod), your\n"
@@ -45,9 +46,10 @@ static const char help[] =
 	"Each line shows the result and its time; then the first broken link and\n"
 	"one fix. Links that need a broken one are skipped. Each network step gives\n"
 	"up after 10 s and says so.\n\n"
-	"--all (SREs): the controller's health (leader, revision in force against\n"
-	"the remote's head, its metrics through its Service) and every sandbox that\n"
-	"is not Synced and Healthy, with its first broken link.\n\n"
+	"--all (SREs): the controller's health (its git, the leader, the revision in\n"
+	"force against the remote's head, fetching, queue and API errors from its\n"
+	"metrics) and every sandbox that is not Synced and Healthy, with its first\n"
+	"broken link.\n\n"
 	"Exit status: 0 all links hold, 1 a link is broken, 2 usage error.\n\n"
 	"Options:\n"
 	"  -o, --output FMT   text (default) or json (for scripts and support tickets)\n"
