@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "controller.h"
 #include "diff.h"
@@ -108,33 +110,59 @@ static void tally(const char *key, const cJSON *obj, void *payload)
 	const cJSON *sync = cJSON_GetObjectItem(st, "sync"), *health = cJSON_GetObjectItem(st, "health");
 	const char *v[2] = { cJSON_IsString(sync) ? sync->valuestring : "Unknown",
 			     cJSON_IsString(health) ? health->valuestring : "Unknown" };
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "name"));
+
 	(void)key;
-	if (controller_owns(c, obj))
-		metric_inc(c->mt.sandboxes, v, 1);
+	if (!controller_owns(c, obj))
+		return;
+	metric_inc(c->mt.sandboxes, v, 1);
+	if (name)
+		metric_set(c->mt.status, (const char *const[]){ name, v[0], v[1] }, 1);
+}
+
+/* CPU time from getrusage, resident size from /proc (a procfs read does
+ * not wait on a device). */
+static void process_metrics(controller *c)
+{
+	struct rusage ru;
+	FILE *f;
+	unsigned long size, resident;
+
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		metric_set(c->mt.cpu_seconds, NULL,
+			   (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+				   (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	f = fopen("/proc/self/statm", "r");
+	if (f && fscanf(f, "%lu %lu", &size, &resident) == 2)
+		metric_set(c->mt.resident_bytes, NULL, (double)resident * (double)sysconf(_SC_PAGESIZE));
+	if (f)
+		fclose(f);
 }
 
 static void h_metrics(sbx_buf *out, void *payload)
 {
 	controller *c = payload;
-	unsigned long conns, h2;
+	const char *method;
+	long status;
+	unsigned long n;
 
 	metric_reset(c->mt.sandboxes);
+	metric_reset(c->mt.status);
 	cache_each_prefix(c->cache, "sandbox.dev/Sandbox//", tally, c);
 	metric_set(c->mt.queue_depth, NULL, (double)workqueue_depth(c->queue));
-	for (const char *const *v = (const char *const[]){ "GET", "POST", "PATCH", "PUT", "DELETE", NULL }; *v; v++) {
-		static const long codes[] = { 0, 200, 201, 404, 409, 410, 422, 429, 500, 503 };
+	metric_set(c->mt.leader, NULL, controller_may_write(c));
+	process_metrics(c);
+	/* the revision's progress is the leader's to tell: a follower
+	 * reconciles nothing, so it exports no series */
+	metric_reset(c->mt.head_unapplied);
+	if (controller_may_write(c))
+		metric_set(c->mt.head_unapplied, NULL, source_head_unapplied(c, controller_wall_ms()));
+	for (size_t i = 0; sbx_kube_request_counter(c->kube, i, &method, &status, &n); i++) {
+		char code[8];
 
-		for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-			unsigned long n = sbx_kube_request_count(c->kube, *v, codes[i]);
-			char code[8];
-
-			if (!n)
-				continue;
-			snprintf(code, sizeof(code), "%ld", codes[i]);
-			metric_set(c->mt.api_requests, (const char *const[]){ *v, code }, (double)n);
-		}
+		snprintf(code, sizeof(code), "%ld", status);
+		metric_set(c->mt.api_requests, (const char *const[]){ method, code }, (double)n);
 	}
-	sbx_kube_transport_stats(c->kube, &conns, &h2);
 	metrics_write(out, c->m);
 }
 
@@ -197,16 +225,24 @@ static int read_secret(char **out, size_t *len, const char *path)
 void controller_metrics_init(controller *c)
 {
 	static const double seconds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30 };
+	static const double latency[] = { 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200 };
 	struct controller_metrics *m = &c->mt;
 
 	m->sandboxes = metrics_add(c->m, METRIC_GAUGE, "sandbox_sandboxes",
 				   "Sandboxes by sync and health status.",
 				   (const char *const[]){ "sync", "health", NULL }, NULL, 0);
+	m->status = metrics_add(c->m, METRIC_GAUGE, "sandbox_status",
+				"1 for each sandbox, labelled with its sync and health status.",
+				(const char *const[]){ "sandbox", "sync", "health", NULL }, NULL, 0);
 	m->reconcile_seconds = metrics_add(c->m, METRIC_HISTOGRAM, "sandbox_reconcile_duration_seconds",
 					   "Time to reconcile one sandbox.",
 					   (const char *const[]){ "result", NULL }, seconds, 12);
 	m->reconciles = metrics_add(c->m, METRIC_COUNTER, "sandbox_reconciles_total",
 				    "Reconciles by result.", (const char *const[]){ "result", NULL }, NULL, 0);
+	m->reconcile_errors = metrics_add(c->m, METRIC_COUNTER, "sandbox_reconcile_errors_total",
+					  "Failed reconciles by the first cause (HTTP class of the API answer, "
+					  "render, not_leader, internal).",
+					  (const char *const[]){ "reason", NULL }, NULL, 0);
 	m->git_fetch_seconds = metrics_add(c->m, METRIC_HISTOGRAM, "sandbox_git_fetch_duration_seconds",
 					   "Time of a git ref check and fetch.", NULL, seconds, 12);
 	m->git_errors = metrics_add(c->m, METRIC_COUNTER, "sandbox_git_errors_total",
@@ -215,7 +251,7 @@ void controller_metrics_init(controller *c)
 					  "When the branch was last checked successfully.", NULL, NULL, 0);
 	m->drift = metrics_add(c->m, METRIC_COUNTER, "sandbox_drift_corrections_total",
 			       "Objects re-applied because the cluster had drifted from git.", NULL, NULL, 0);
-	m->api_requests = metrics_add(c->m, METRIC_GAUGE, "sandbox_api_requests_total",
+	m->api_requests = metrics_add(c->m, METRIC_COUNTER, "sandbox_api_requests_total",
 				      "Kubernetes API requests sent, by verb and HTTP code (0: no answer).",
 				      (const char *const[]){ "verb", "code", NULL }, NULL, 0);
 	m->queue_depth = metrics_add(c->m, METRIC_GAUGE, "sandbox_workqueue_depth",
@@ -229,7 +265,39 @@ void controller_metrics_init(controller *c)
 	m->prune_blocked = metrics_add(c->m, METRIC_GAUGE, "sandbox_prune_blocked",
 				       "1 while the newest revision's removals are refused (PruneBlocked).",
 				       NULL, NULL, 0);
+	m->commit_to_applied = metrics_add(c->m, METRIC_HISTOGRAM, "sandbox_commit_to_applied_seconds",
+					   "From a commit that changed a sandbox to the first Synced status at "
+					   "it, once per sandbox and revision.", NULL, latency, 12);
+	m->commit_to_ready = metrics_add(c->m, METRIC_HISTOGRAM, "sandbox_commit_to_ready_seconds",
+					 "From a commit that changed a sandbox to the first Synced and Healthy "
+					 "status at it, once per sandbox and revision.", NULL, latency, 12);
+	m->head_unapplied = metrics_add(c->m, METRIC_GAUGE, "sandbox_head_unapplied_seconds",
+					"How long the newest revision fetched has waited to be applied to "
+					"every sandbox it changed and to be in force (0: it is). Leader only.",
+					NULL, NULL, 0);
+	m->leader = metrics_add(c->m, METRIC_GAUGE, "sandbox_leader",
+				"1 while this replica holds the Lease (or runs without leader election).",
+				NULL, NULL, 0);
+	/* the usual process metrics, named as every Prometheus client names them */
+	m->cpu_seconds = metrics_add(c->m, METRIC_COUNTER, "process_cpu_seconds_total",
+				     "Total user and system CPU time spent in seconds.", NULL, NULL, 0);
+	m->resident_bytes = metrics_add(c->m, METRIC_GAUGE, "process_resident_memory_bytes",
+					"Resident memory size in bytes.", NULL, NULL, 0);
+	m->start_time = metrics_add(c->m, METRIC_GAUGE, "process_start_time_seconds",
+				    "Start time of the process since unix epoch in seconds.", NULL, NULL, 0);
+	metric_set(m->start_time, NULL, (double)controller_wall_ms() / 1000.0);
+	/* labelled series start at 0: a rate has a baseline and a dashboard
+	 * a line from the start */
+	for (const char *const *r = reconcile_error_reasons; *r; r++)
+		metric_inc(m->reconcile_errors, (const char *const[]){ *r }, 0);
+	for (const char *const *v = (const char *const[]){ "ok", "error", NULL }; *v; v++)
+		metric_inc(m->reconciles, (const char *const[]){ *v }, 0);
+	for (const char *const *v = (const char *const[]){ "apply", "create", "delete", "scale", "status",
+							   "state", "health", NULL };
+	     *v; v++)
+		metric_inc(m->writes, (const char *const[]){ *v }, 0);
 }
+
 
 int controller_init(controller *c, const controller_options *o)
 {
@@ -408,7 +476,7 @@ void controller_dispose(controller *c)
 	workqueue_free(c->queue);
 	metrics_free(c->m);
 	map_free(c->created_ns, free);
-	map_free(c->applied, NULL);
+	map_free(c->applied, free);
 	if (c->webhook_secret) {
 		explicit_bzero(c->webhook_secret, c->webhook_secret_len);
 		free(c->webhook_secret);

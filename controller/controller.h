@@ -51,17 +51,26 @@ typedef struct controller controller;
 
 struct controller_metrics {
 	metric *sandboxes;        /* gauge {sync, health} */
+	metric *status;           /* gauge {sandbox, sync, health} = 1 */
 	metric *reconcile_seconds;/* histogram {result} */
 	metric *reconciles;       /* counter {result} */
+	metric *reconcile_errors; /* counter {reason}: failed reconciles by first cause */
 	metric *git_fetch_seconds;/* histogram */
 	metric *git_errors;       /* counter */
 	metric *git_last_success; /* gauge, unix seconds */
-	metric *drift;            /* counter {kind} */
-	metric *api_requests;     /* gauge {verb, code}: totals from the client */
+	metric *drift;            /* counter */
+	metric *api_requests;     /* counter {verb, code}: mirrored from the client */
 	metric *queue_depth;      /* gauge */
 	metric *writes;           /* counter {verb}: writes made by reconciles */
 	metric *revision;         /* gauge {revision} = 1 */
 	metric *prune_blocked;    /* gauge: 1 while the revision's removals are refused */
+	metric *commit_to_applied;/* histogram: commit time to first Synced, per sandbox */
+	metric *commit_to_ready;  /* histogram: commit time to first Synced and Healthy */
+	metric *head_unapplied;   /* gauge: seconds the newest revision has waited (leader) */
+	metric *leader;           /* gauge: 1 while this replica may write */
+	metric *cpu_seconds;      /* counter: process_cpu_seconds_total */
+	metric *resident_bytes;   /* gauge: process_resident_memory_bytes */
+	metric *start_time;       /* gauge: process_start_time_seconds */
 };
 
 /* What one sandbox's status describes: the hash of its inputs (its file,
@@ -127,7 +136,8 @@ struct controller {
 
 	/* reconcile */
 	int inflight;
-	map *applied;                 /* sandboxes reconciled successfully at least once */
+	map *applied;                 /* sandbox -> the inputs hash it was last reconciled
+				       * at successfully (a copy) */
 	bool synced_once;
 	volatile sig_atomic_t stop;
 };
@@ -172,6 +182,12 @@ void source_state_tick(controller *c, long long now);
 /* Whether a write of the stored state is in flight. */
 bool source_busy(const controller *c);
 
+/* Seconds since the newest revision taken was first seen, while it is not
+ * yet applied: some sandbox it changed has not been reconciled at it
+ * successfully, or it is not (yet) the revision in force. 0 once it is,
+ * and before the first revision. */
+double source_head_unapplied(const controller *c, long long wall_ms);
+
 void source_dispose(controller *c);
 
 /* One sandbox as the deleting rules see it, read from the cache. Borrowed
@@ -198,6 +214,10 @@ sbx_verdict controller_verdict(const controller *c, const struct sandbox_view *v
 /* Start reconciling sandbox `name` (handed out by the queue); finishes
  * asynchronously with workqueue_done. */
 void reconcile_start(controller *c, const char *name);
+
+/* Every reason label of sandbox_reconcile_errors_total, NULL-terminated
+ * (each series starts at 0, so a rate has a baseline). */
+extern const char *const reconcile_error_reasons[];
 
 /* ---- crd.c ---- */
 

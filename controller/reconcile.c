@@ -50,12 +50,15 @@ struct rec {
 	cJSON *problems;          /* strings: an invalid file's located errors */
 	sbx_buf message;          /* the status message of a pass that only reports */
 	sbx_buf failure;          /* first failure */
+	const char *reason;       /* its cause, for sandbox_reconcile_errors_total */
 	int failed;               /* an API call failed (retry with backoff) */
 	bool lost;                /* stopped writing: not the leader any more */
 	size_t held;              /* prunes held back by the fleet's block */
 	int drifted;              /* applies to objects changed out of band */
 	long requeue_ms;          /* look again after this long (0: only on events) */
 	bool suspended;
+	double to_applied;        /* commit to applied / ready seconds, observed once */
+	double to_ready;          /* the status naming them is written (-1: none) */
 };
 
 static const char *str_at(const cJSON *o, const char *a, const char *b)
@@ -79,18 +82,52 @@ static const sbx_kind *kind_of(const cJSON *o)
 	return av && k ? sbx_kind_find(av, k) : NULL;
 }
 
-static void fail(struct rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct rec *r, const char *reason, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static void fail(struct rec *r, const char *fmt, ...)
+static void fail(struct rec *r, const char *reason, const char *fmt, ...)
 {
 	va_list ap;
 
 	r->failed = 1;
 	if (r->failure.len)
 		return;
+	r->reason = reason;
 	va_start(ap, fmt);
 	sbx_buf_vprintf(&r->failure, fmt, ap);
 	va_end(ap);
+}
+
+const char *const reconcile_error_reasons[] = { "unreachable", "forbidden", "not_found", "conflict",
+						"invalid", "throttled", "server_error", "api_error",
+						"render", "not_leader", "internal", NULL };
+
+/* The cause of a failed API request, by the class of its answer (one of
+ * reconcile_error_reasons). */
+static const char *api_reason(const sbx_kube_resp *resp)
+{
+	switch (resp->status) {
+	case 0:
+		return "unreachable";
+	case 401:
+	case 403:
+		return "forbidden";
+	case 404:
+		return "not_found";
+	case 409:
+		return "conflict";
+	case 400:
+	case 422:
+		return "invalid";
+	case 429:
+		return "throttled";
+	default:
+		return resp->status >= 500 ? "server_error" : "api_error";
+	}
+}
+
+static void fail_api(struct rec *r, const sbx_kube_resp *resp, const char *what)
+{
+	fail(r, api_reason(resp), "%s%s", what, resp->message);
 }
 
 static void finish(struct rec *r);
@@ -103,7 +140,7 @@ static bool may_write(struct rec *r)
 	if (controller_may_write(r->c))
 		return true;
 	if (!r->lost)
-		fail(r, "this replica is not the leader any more: nothing more is written");
+		fail(r, "not_leader", "this replica is not the leader any more: nothing more is written");
 	r->lost = true;
 	return false;
 }
@@ -113,7 +150,7 @@ static bool may_write(struct rec *r)
 static void sent(struct rec *r, int rc, const char *write_verb)
 {
 	if (rc < 0) {
-		fail(r, "%s", sbx_error_last());
+		fail(r, "internal", "%s", sbx_error_last());
 		return;
 	}
 	r->pending++;
@@ -129,8 +166,15 @@ static void status_done(sbx_kube_resp *resp, void *payload)
 {
 	struct rec *r = payload;
 
-	if (resp->err)
-		fail(r, "writing status: %s", resp->message);
+	if (resp->err) {
+		fail_api(r, resp, "writing status: ");
+	} else {
+		/* the status now shows the timeline's new times: count them */
+		if (r->to_applied >= 0)
+			metric_observe(r->c->mt.commit_to_applied, NULL, r->to_applied);
+		if (r->to_ready >= 0)
+			metric_observe(r->c->mt.commit_to_ready, NULL, r->to_ready);
+	}
 	if (--r->pending == 0)
 		finish(r);
 }
@@ -185,7 +229,9 @@ static void status_dispose(struct status *s)
 	cJSON_Delete(s->objects);
 }
 
-static void add_time(cJSON *tl, const char *key, const cJSON *live_tl, bool keep, long long wall_ms)
+/* Put the live time under `key` when kept, else wall_ms when set; true
+ * when it is a new time. */
+static bool add_time(cJSON *tl, const char *key, const cJSON *live_tl, bool keep, long long wall_ms)
 {
 	const char *kept = keep ? str_at(live_tl, key, NULL) : NULL;
 	char ts[32];
@@ -195,7 +241,19 @@ static void add_time(cJSON *tl, const char *key, const cJSON *live_tl, bool keep
 	} else if (wall_ms > 0) {
 		controller_timestamp(ts, wall_ms);
 		cJSON_AddStringToObject(tl, key, ts);
+		return true;
 	}
+	return false;
+}
+
+/* Seconds from the commit to now when the time is new and the commit's
+ * time is known (not after a restart that kept the live timeline), else
+ * -1. A commit dated in the future counts as 0. */
+static double since_commit(bool new_time, long long committed_s, long long wall_ms)
+{
+	if (!new_time || committed_s <= 0)
+		return -1;
+	return wall_ms > committed_s * 1000 ? (double)(wall_ms - committed_s * 1000) / 1000.0 : 0;
 }
 
 /* Write the status when it differs from what the cluster shows. It names
@@ -276,9 +334,11 @@ static void write_status(struct rec *r, struct status *s)
 	add_time(tl, "committed", live_tl, same_rev || !r->in.committed_s,
 		 r->in.committed_s ? r->in.committed_s * 1000 : c->files.commit_time * 1000);
 	add_time(tl, "seen", live_tl, same_rev || !r->in.seen_ms, r->in.seen_ms ? r->in.seen_ms : c->revision_seen);
-	add_time(tl, "applied", live_tl, same_rev, !strcmp(s->sync, "Synced") ? wall : 0);
-	add_time(tl, "ready", live_tl, same_rev,
-		 s->health == SBX_HEALTH_HEALTHY && !strcmp(s->sync, "Synced") ? wall : 0);
+	r->to_applied = since_commit(add_time(tl, "applied", live_tl, same_rev, !strcmp(s->sync, "Synced") ? wall : 0),
+				     r->in.committed_s, wall);
+	r->to_ready = since_commit(add_time(tl, "ready", live_tl, same_rev,
+					    s->health == SBX_HEALTH_HEALTHY && !strcmp(s->sync, "Synced") ? wall : 0),
+				   r->in.committed_s, wall);
 	if (s->pending_since)
 		cJSON_AddStringToObject(st, "pendingDeleteSince", s->pending_since);
 	if (ns_uid && *ns_uid)
@@ -385,7 +445,7 @@ static void check_done(sbx_kube_resp *resp, void *payload)
 		cJSON_AddItemToArray(r->conflicts, cJSON_CreateString(sbx_buf_cstr(&who)));
 		sbx_buf_dispose(&who);
 	} else if (resp->err && resp->err != SBX_ENOTFOUND) {
-		fail(r, "%s", resp->message);
+		fail_api(r, resp, "");
 	}
 	if (--r->pending == 0)
 		next_phase(r);
@@ -397,7 +457,7 @@ static void apply_done(sbx_kube_resp *resp, void *payload)
 	const char *kind = str_at(resp->body, "kind", NULL), *uid = meta(resp->body, "uid");
 
 	if (resp->err && resp->err != SBX_EEXIST)
-		fail(r, "%s", resp->message);
+		fail_api(r, resp, "");
 	/* 201: this apply created the namespace; only that one is ever
 	 * deleted with the sandbox */
 	if (!resp->err && resp->status == 201 && kind && !strcmp(kind, "Namespace") && uid) {
@@ -644,6 +704,7 @@ static void apply_pass(struct rec *r)
 	    sbx_render(&objs, c->repo->templates, c->repo->policy, spec, &ro, &d) < 0) {
 		sbx_diags_format(&r->failure, &d);
 		r->failed = 1;
+		r->reason = "render";
 		sbx_diags_dispose(&d);
 		cJSON_Delete(live_objs);
 		r->phase = P_DONE;
@@ -678,7 +739,7 @@ static void apply_pass(struct rec *r)
 	po.prune = r->v.prune;
 	if (sbx_plan_make(&p, r->desired, live_objs, &po) < 0) {
 		cJSON_Delete(live_objs);
-		fail(r, "%s", sbx_error_last());
+		fail(r, "internal", "%s", sbx_error_last());
 		r->phase = P_DONE;
 		applied_status(r);
 		return;
@@ -690,7 +751,7 @@ static void apply_pass(struct rec *r)
 	r->held = p.held;
 	r->drifted = p.drifted;
 	if (p.hostkey && !(r->hostkey = sbx_hostkey_secret(r->ns, r->name, c->o.instance)))
-		fail(r, "%s", sbx_error_last());
+		fail(r, "internal", "%s", sbx_error_last());
 	r->phase = P_CHECK;
 	cJSON_ArrayForEach(obj, p.check)
 		start_check(r, obj);
@@ -706,7 +767,7 @@ static void report_done(sbx_kube_resp *resp, void *payload)
 	struct rec *r = payload;
 
 	if (resp->err)
-		fail(r, "%s", resp->message);
+		fail_api(r, resp, "");
 	if (--r->pending)
 		return;
 	if (r->failed)
@@ -825,7 +886,7 @@ static void step_done(sbx_kube_resp *resp, void *payload)
 	struct rec *r = payload;
 
 	if (resp->err && resp->err != SBX_ENOTFOUND)
-		fail(r, "%s", resp->message);
+		fail_api(r, resp, "");
 	if (--r->pending == 0)
 		pending_status(r);
 }
@@ -835,7 +896,7 @@ static void sandbox_deleted(sbx_kube_resp *resp, void *payload)
 	struct rec *r = payload;
 
 	if (resp->err && resp->err != SBX_ENOTFOUND) {
-		fail(r, "deleting the Sandbox: %s", resp->message);
+		fail_api(r, resp, "deleting the Sandbox: ");
 		r->pending--;
 		pending_status(r);
 		return;
@@ -941,11 +1002,18 @@ static void finish(struct rec *r)
 	metric_observe(c->mt.reconcile_seconds, (const char *const[]){ r->failed ? "error" : "ok" }, secs);
 	metric_inc(c->mt.reconciles, (const char *const[]){ r->failed ? "error" : "ok" }, 1);
 	if (r->failed)
+		metric_inc(c->mt.reconcile_errors, (const char *const[]){ r->reason ? r->reason : "internal" }, 1);
+	if (r->failed)
 		log_warn(r->name, "reconcile failed: %s", sbx_buf_cstr(&r->failure));
 	else if (r->writes)
 		log_info(r->name, "reconciled with %d write(s) in %.3f s", r->writes, secs);
-	if (!r->failed)
-		map_put(c->applied, r->name, "", NULL);
+	if (!r->failed) {
+		char *hash = strdup(r->in.hash), *old = NULL;
+
+		if (hash && map_put(c->applied, r->name, hash, (void **)&old) < 0)
+			free(hash);
+		free(old);
+	}
 	workqueue_done(c->queue, r->name, r->failed, r->failed ? 0 : r->requeue_ms, controller_now_ms());
 	c->inflight--;
 	free(r->name);
@@ -978,6 +1046,7 @@ void reconcile_start(controller *c, const char *name)
 	}
 	r->c = c;
 	r->started = controller_now_ms();
+	r->to_applied = r->to_ready = -1;
 	sbx_buf_init(&r->failure, 8192);
 	sbx_buf_init(&r->message, 8192);
 	if (in)

@@ -158,6 +158,33 @@ static bool store_pending(const controller *c)
 	       controller_may_write(c);
 }
 
+struct unapplied {
+	const controller *c;
+	size_t n;
+};
+
+static void count_unapplied(const char *name, void *value, void *payload)
+{
+	struct unapplied *u = payload;
+	const struct inputs *in = value;
+	const char *done = map_get(u->c->applied, name);
+
+	if (!done || strcmp(done, in->hash) != 0)
+		u->n++;
+}
+
+double source_head_unapplied(const controller *c, long long wall_ms)
+{
+	struct unapplied u = { c, 0 };
+
+	if (!c->revision[0])
+		return 0;
+	map_each(c->inputs, count_unapplied, &u);
+	if (!u.n && c->fleet.block == SBX_BLOCK_NONE && !strcmp(c->in_force, c->revision))
+		return 0;
+	return wall_ms > c->revision_seen ? (double)(wall_ms - c->revision_seen) / 1000.0 : 0;
+}
+
 /* ---- the fleet's decision -------------------------------------------- */
 
 /* What the deleting rules read of a live Sandbox itself. */

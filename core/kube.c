@@ -126,6 +126,17 @@ unsigned long sbx_kube_request_count(const sbx_kube *k, const char *method, long
 	return n;
 }
 
+bool sbx_kube_request_counter(const sbx_kube *k, size_t i, const char **method, long *status,
+			      unsigned long *count)
+{
+	if (i >= k->ncounters)
+		return false;
+	*method = k->counters[i].method;
+	*status = k->counters[i].status;
+	*count = k->counters[i].count;
+	return true;
+}
+
 void sbx_kube_transport_stats(const sbx_kube *k, unsigned long *connections, unsigned long *http2)
 {
 	*connections = k->connections;

@@ -87,6 +87,11 @@ int sbx_kube_run_fds(sbx_kube *k, long timeout_ms, struct pollfd *fds, size_t nf
  * tests). `status` 0 counts transport failures. */
 unsigned long sbx_kube_request_count(const sbx_kube *k, const char *method, long status);
 
+/* The i-th (method, status) pair counted so far and its count, for
+ * exporting them all; false past the last. `method` is borrowed. */
+bool sbx_kube_request_counter(const sbx_kube *k, size_t i, const char **method, long *status,
+			      unsigned long *count);
+
 /* Connections opened and responses received over HTTP/2 so far. */
 void sbx_kube_transport_stats(const sbx_kube *k, unsigned long *connections, unsigned long *http2);
 

@@ -193,9 +193,24 @@ cp "$repo/templates/deployment.yaml" "$tmp/deployment.yaml"
 sed -i 's/^      automountServiceAccountToken: false/      automountServiceAccountToken: false\n      hostPID: true/' "$repo/templates/deployment.yaml"
 commit "templates: hostPID"; hook >/dev/null
 check "admission refusal: Degraded with the reason" until_ok 60 bash -c "[ \"\$(kubectl get sandbox ana -o jsonpath='{.status.health}')\" = Degraded ] && kubectl get sandbox ana -o jsonpath='{.status.message}' | grep -q 'FailedCreate.*violates PodSecurity'"
+check "metrics: the Degraded sandbox is named in sandbox_status" until_ok 10 bash -c "curl -sf http://127.0.0.1:$port/metrics | grep -q '^sandbox_status{sandbox=\"ana\",sync=\"Synced\",health=\"Degraded\"} 1'"
 cp "$tmp/deployment.yaml" "$repo/templates/deployment.yaml"
 commit "templates: back"; hook >/dev/null
 check "removed template field: removed from the cluster, Healthy again" until_ok 60 bash -c "[ -z \"\$(kubectl -n $(ns ana) get deploy sandbox -o jsonpath='{.spec.template.spec.hostPID}')\" ] && status_is ana Synced/Healthy"
+
+# monitoring: what deploy/monitoring/ queries is what /metrics exports
+metric() { curl -sf "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+export -f metric
+check "metrics: commit to applied and to ready observed for the template changes" bash -c "[ \$(metric sandbox_commit_to_applied_seconds_count) -ge 3 ] && [ \$(metric sandbox_commit_to_ready_seconds_count) -ge 3 ]"
+check "metrics: the newest revision is applied (head_unapplied 0), this replica leads" until_ok 30 bash -c "[ \"\$(metric sandbox_head_unapplied_seconds)/\$(metric sandbox_leader)\" = 0/1 ]"
+cp "$repo/templates/networkpolicy.yaml" "$tmp/networkpolicy.yaml"
+sed -i 's/port: 2222/port: 70000/' "$repo/templates/networkpolicy.yaml"
+commit "templates: a port the API server refuses"; hook >/dev/null
+check "metrics: a refused apply counts as a reconcile error with reason invalid" until_ok 30 bash -c "[ \"\$(metric 'sandbox_reconcile_errors_total{reason=\"invalid\"}')\" -ge 1 ]"
+check "metrics: the refused revision is not applied (head_unapplied > 0)" until_ok 10 bash -c "v=\$(metric sandbox_head_unapplied_seconds); [ -n \"\$v\" ] && [ \"\$v\" != 0 ]"
+cp "$tmp/networkpolicy.yaml" "$repo/templates/networkpolicy.yaml"
+commit "templates: port back"; hook >/dev/null
+check "metrics: the next revision applies (head_unapplied 0 again)" until_ok 60 bash -c "[ \"\$(metric sandbox_head_unapplied_seconds)\" = 0 ]"
 
 # leader election: two replicas, one leader; the other takes over when it stops
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
@@ -204,14 +219,16 @@ lease_ns=sandbox-system
 	--lease-namespace "$lease_ns" --identity "a-$id" --poll-interval 3600 >"$tmp/a.log" 2>&1 &
 pa=$!
 until_ok 30 grep -q 'became the leader' "$tmp/a.log"
-"$ctl" --repo "$url" "${git_flags[@]}" --state-dir "$tmp/state-b" --listen '' --instance "e2e-$id" --leader-elect \
+"$ctl" --repo "$url" "${git_flags[@]}" --state-dir "$tmp/state-b" --listen "127.0.0.1:$port" --instance "e2e-$id" --leader-elect \
 	--lease-namespace "$lease_ns" --identity "b-$id" --poll-interval 3600 >"$tmp/b.log" 2>&1 &
 pb=$!
 sleep 4
 check "leader election: one leader" bash -c "grep -q 'became the leader' '$tmp/a.log' && ! grep -q 'became the leader' '$tmp/b.log'"
+check "metrics: the follower says sandbox_leader 0 and exports no head_unapplied" until_ok 10 bash -c "[ \"\$(metric sandbox_leader)\" = 0 ] && [ -z \"\$(metric sandbox_head_unapplied_seconds)\" ]"
 check "leader election: the Lease names it" bash -c "[ \"\$(kubectl -n $lease_ns get lease sandbox-controller -o jsonpath='{.spec.holderIdentity}')\" = a-$id ]"
 kill "$pa"; wait "$pa" 2>/dev/null
 check "leader election: the other takes over" until_ok 30 grep -q 'became the leader' "$tmp/b.log"
+check "metrics: the new leader says sandbox_leader 1" until_ok 10 bash -c "[ \"\$(metric sandbox_leader)\" = 1 ]"
 kill "$pb"; wait "$pb" 2>/dev/null
 
 checks_done

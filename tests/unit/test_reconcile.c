@@ -263,7 +263,7 @@ static int teardown(void **state)
 	map_free(c.file_state, NULL);
 	map_free(c.inputs, free);
 	map_free(c.created_ns, free);
-	map_free(c.applied, NULL);
+	map_free(c.applied, free);
 	return 0;
 }
 
