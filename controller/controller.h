@@ -80,6 +80,9 @@ struct inputs {
 	char revision[SBX_GIT_OID_HEX];
 	long long committed_s;    /* that commit's time; 0: keep the live timeline */
 	long long seen_ms;        /* when the controller first saw it (wall clock) */
+	bool timed;               /* its commit-to-applied/-ready times are observed: not
+				   * taken on the first pass (a new install's first
+				   * pass would count the age of old commits) */
 };
 
 struct controller {
@@ -129,6 +132,7 @@ struct controller {
 
 	/* leader election */
 	bool leader;
+	long long leader_since;           /* wall clock ms: when it last became the leader */
 	bool lease_inflight;
 	long long lease_sent;             /* monotonic ms: when the renewal in flight began */
 	long long lease_renew_at;         /* monotonic ms */
@@ -182,10 +186,12 @@ void source_state_tick(controller *c, long long now);
 /* Whether a write of the stored state is in flight. */
 bool source_busy(const controller *c);
 
-/* Seconds since the newest revision taken was first seen, while it is not
- * yet applied: some sandbox it changed has not been reconciled at it
- * successfully, or it is not (yet) the revision in force. 0 once it is,
- * and before the first revision. */
+/* Seconds the newest revision taken has waited to be applied by this
+ * leader, while it is not: some sandbox has not been reconciled
+ * successfully at its inputs of that revision, or the revision is not (yet)
+ * the one in force. Counted from when it was first seen, or from when this
+ * replica became the leader if later (a new leader starts with a queue to
+ * drain). 0 once applied, and before the first revision. */
 double source_head_unapplied(const controller *c, long long wall_ms);
 
 void source_dispose(controller *c);

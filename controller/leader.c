@@ -65,6 +65,8 @@ static void set_leader(controller *c, bool leader)
 	if (leader != c->leader)
 		log_info(NULL, leader ? "became the leader (Lease %s/%s)" : "not the leader (Lease %s/%s)",
 			 c->o.lease_namespace, LEASE_NAME);
+	if (leader && !c->leader)
+		c->leader_since = controller_wall_ms();
 	c->leader = leader;
 }
 
@@ -140,6 +142,8 @@ void leader_tick(controller *c, long long now_ms)
 	sbx_kube_req q = { "GET", NULL, NULL, NULL };
 
 	if (!c->o.leader_elect) {
+		if (!c->leader)
+			c->leader_since = controller_wall_ms();
 		c->leader = true;
 		return;
 	}

@@ -246,12 +246,14 @@ static bool add_time(cJSON *tl, const char *key, const cJSON *live_tl, bool keep
 	return false;
 }
 
-/* Seconds from the commit to now when the time is new and the commit's
- * time is known (not after a restart that kept the live timeline), else
- * -1. A commit dated in the future counts as 0. */
-static double since_commit(bool new_time, long long committed_s, long long wall_ms)
+/* Seconds from the commit to now when the time is new and counts (see
+ * struct inputs' timed), else -1. A commit dated in the future counts as
+ * 0. */
+static double since_commit(bool new_time, const struct inputs *in, long long wall_ms)
 {
-	if (!new_time || committed_s <= 0)
+	long long committed_s = in->committed_s;
+
+	if (!new_time || !in->timed || committed_s <= 0)
 		return -1;
 	return wall_ms > committed_s * 1000 ? (double)(wall_ms - committed_s * 1000) / 1000.0 : 0;
 }
@@ -335,10 +337,10 @@ static void write_status(struct rec *r, struct status *s)
 		 r->in.committed_s ? r->in.committed_s * 1000 : c->files.commit_time * 1000);
 	add_time(tl, "seen", live_tl, same_rev || !r->in.seen_ms, r->in.seen_ms ? r->in.seen_ms : c->revision_seen);
 	r->to_applied = since_commit(add_time(tl, "applied", live_tl, same_rev, !strcmp(s->sync, "Synced") ? wall : 0),
-				     r->in.committed_s, wall);
+				     &r->in, wall);
 	r->to_ready = since_commit(add_time(tl, "ready", live_tl, same_rev,
 					    s->health == SBX_HEALTH_HEALTHY && !strcmp(s->sync, "Synced") ? wall : 0),
-				   r->in.committed_s, wall);
+				   &r->in, wall);
 	if (s->pending_since)
 		cJSON_AddStringToObject(st, "pendingDeleteSince", s->pending_since);
 	if (ns_uid && *ns_uid)

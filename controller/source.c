@@ -176,13 +176,15 @@ static void count_unapplied(const char *name, void *value, void *payload)
 double source_head_unapplied(const controller *c, long long wall_ms)
 {
 	struct unapplied u = { c, 0 };
+	long long since;
 
 	if (!c->revision[0])
 		return 0;
 	map_each(c->inputs, count_unapplied, &u);
 	if (!u.n && c->fleet.block == SBX_BLOCK_NONE && !strcmp(c->in_force, c->revision))
 		return 0;
-	return wall_ms > c->revision_seen ? (double)(wall_ms - c->revision_seen) / 1000.0 : 0;
+	since = c->revision_seen > c->leader_since ? c->revision_seen : c->leader_since;
+	return wall_ms > since ? (double)(wall_ms - since) / 1000.0 : 0;
 }
 
 /* ---- the fleet's decision -------------------------------------------- */
@@ -408,6 +410,7 @@ static void note_inputs(struct taking *t, const char *name, const char *what, co
 		snprintf(in->revision, sizeof(in->revision), "%s", t->oid);
 		in->committed_s = t->files->commit_time;
 		in->seen_ms = t->now;
+		in->timed = !t->first;
 		map_put(t->changed, name, "", NULL);
 	}
 	if (map_put(t->inputs, name, in, NULL) < 0)
