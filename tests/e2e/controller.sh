@@ -5,7 +5,10 @@
 # on loopback when SBX_E2E_GIT=ssh: create, drift reverted, resize, an
 # invalid file isolated, remove and restore within the grace period, grace
 # expiry, mass delete blocked, a conflict with an unowned object, webhook
-# signatures, a kill mid-sync, and zero writes on an unchanged resync.
+# signatures, a kill mid-sync, zero writes on an unchanged resync, the
+# metrics the alerts and the dashboard read (and that they read nothing
+# else: promtool check metrics and querycheck on the live page), and
+# leader election.
 set -uo pipefail
 ctl=${SBX_CONTROLLER_BIN:?set SBX_CONTROLLER_BIN}
 src=${SBX_SOURCE_ROOT:?set SBX_SOURCE_ROOT}
@@ -211,6 +214,11 @@ check "metrics: the refused revision is not applied (head_unapplied > 0)" until_
 cp "$tmp/networkpolicy.yaml" "$repo/templates/networkpolicy.yaml"
 commit "templates: port back"; hook >/dev/null
 check "metrics: the next revision applies (head_unapplied 0 again)" until_ok 60 bash -c "[ \"\$(metric sandbox_head_unapplied_seconds)\" = 0 ]"
+mon=$("$src/tests/monitoring/build") || mon=
+curl -sf "http://127.0.0.1:$port/metrics" >"$tmp/metrics.txt"
+check "promtool check metrics passes on the live /metrics" bash -c "[ -n '$mon' ] && '$mon/promtool' check metrics <'$tmp/metrics.txt'"
+check "the dashboard and the alert rules query only what /metrics exports" \
+	"$mon/querycheck" -metrics "$tmp/metrics.txt" -rules "$src/deploy/monitoring/rules.yaml" "$src"/deploy/monitoring/dashboards/*.json
 
 # leader election: two replicas, one leader; the other takes over when it stops
 kill "$pid"; wait "$pid" 2>/dev/null; pid=

@@ -8,7 +8,8 @@
 # any signed-in account may) against the checked-in tables in
 # tests/data/rbac/; what it may not do, asked and tried with its own token;
 # what a sandbox owner gets through the RoleBinding the controller may
-# create; and, as root, deploy/'s controller pod run under runc.
+# create; as root, deploy/'s controller pod run under runc; and
+# deploy/monitoring applied against the Prometheus Operator's CRDs.
 set -uo pipefail
 src=${SBX_SOURCE_ROOT:?set SBX_SOURCE_ROOT}
 ctl=${SBX_CONTROLLER_BIN:?set SBX_CONTROLLER_BIN}
@@ -195,4 +196,21 @@ PY
 else
 	check "deploy/'s controller pod under runc needs root" false
 fi
+
+# deploy/monitoring against the Prometheus Operator's own CRDs (from its Go
+# module): the API server checks the PrometheusRule and the ServiceMonitor
+# against their schemas
+mon=$("$src/tests/monitoring/build") || mon=
+check "the Prometheus Operator's CRDs install" bash -c "[ -n '$mon' ] && for c in prometheusrules servicemonitors; do
+	kubectl get crd \$c.monitoring.coreos.com >/dev/null 2>&1 || { kubectl apply --server-side -f '$mon/crds/monitoring.coreos.com_'\$c.yaml >/dev/null && echo \$c >>'$tmp/crds-created'; } || exit 1; done &&
+	kubectl wait --for condition=Established --timeout 60s crd/prometheusrules.monitoring.coreos.com crd/servicemonitors.monitoring.coreos.com >/dev/null"
+check "kubectl apply -k deploy/monitoring: admitted by the CRDs' schemas" kubectl apply --server-side -k "$src/deploy/monitoring"
+check "... the PrometheusRule holds every alert of rules.yaml" bash -c \
+	"[ \"\$(kubectl -n sandbox-system get prometheusrule sandbox-controller -o jsonpath='{.spec.groups[*].rules[*].alert}')\" = \"\$(sed -n 's/^      - alert: //p' '$src/deploy/monitoring/rules.yaml' | xargs)\" ]"
+check "... the ServiceMonitor selects the controller's Service and its port" bash -c \
+	"sel=\$(kubectl -n sandbox-system get servicemonitor sandbox-controller -o go-template='{{range \$k, \$v := .spec.selector.matchLabels}}{{\$k}}={{\$v}},{{end}}'); port=\$(kubectl -n sandbox-system get servicemonitor sandbox-controller -o jsonpath='{.spec.endpoints[0].port}'); [ -n \"\$port\" ] && kubectl -n sandbox-system get svc -l \"\${sel%,}\" -o jsonpath='{.items[*].spec.ports[*].name}' | grep -qw \"\$port\""
+check "... the dashboard ConfigMap carries the sidecar's label and the dashboard as it is in git" bash -c \
+	"kubectl -n sandbox-system get configmap -l grafana_dashboard=1 -o name | grep -qx configmap/sandbox-controller-dashboards && kubectl -n sandbox-system get configmap sandbox-controller-dashboards -o jsonpath='{.data.sandbox-fleet\\.json}' | diff -q - '$src/deploy/monitoring/dashboards/sandbox-fleet.json' >/dev/null"
+kubectl delete --ignore-not-found -k "$src/deploy/monitoring" >/dev/null 2>&1
+[ -f "$tmp/crds-created" ] && while read -r c; do kubectl delete crd "$c.monitoring.coreos.com" >/dev/null 2>&1; done <"$tmp/crds-created"
 checks_done
