@@ -204,7 +204,7 @@ check "removed template field: removed from the cluster, Healthy again" until_ok
 # monitoring: what deploy/monitoring/ queries is what /metrics exports
 metric() { curl -sf "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 export -f metric
-check "metrics: commit to applied and to ready observed for the template changes" bash -c "[ \$(metric sandbox_commit_to_applied_seconds_count) -ge 3 ] && [ \$(metric sandbox_commit_to_ready_seconds_count) -ge 3 ]"
+check "metrics: commit to applied and to ready observed for the template changes" until_ok 60 bash -c "[ \$(metric sandbox_commit_to_applied_seconds_count) -ge 3 ] && [ \$(metric sandbox_commit_to_ready_seconds_count) -ge 3 ]"
 check "metrics: the newest revision is applied (head_unapplied 0), this replica leads" until_ok 30 bash -c "[ \"\$(metric sandbox_head_unapplied_seconds)/\$(metric sandbox_leader)\" = 0/1 ]"
 cp "$repo/templates/networkpolicy.yaml" "$tmp/networkpolicy.yaml"
 sed -i 's/port: 2222/port: 70000/' "$repo/templates/networkpolicy.yaml"
