@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
 
 #include "controller.h"
+#include "desired.h"
 #include "diff.h"
 #include "error.h"
 #include "health.h"
@@ -398,39 +398,6 @@ static void report(struct rec *r, const char *sync)
 
 /* ---- the Sandbox object (spec summary) ------------------------------ */
 
-static cJSON *sandbox_object(struct rec *r, const sbx_effective *e, const sbx_spec *spec)
-{
-	controller *c = r->c;
-	cJSON *o = cJSON_CreateObject(), *m, *sp;
-	sbx_buf b = SBX_BUF_INIT;
-
-	cJSON_AddStringToObject(o, "apiVersion", "sandbox.dev/v1alpha1");
-	cJSON_AddStringToObject(o, "kind", "Sandbox");
-	m = cJSON_AddObjectToObject(o, "metadata");
-	cJSON_AddStringToObject(m, "name", r->name);
-	sbx_render_mark(o, c->o.instance, r->name);
-	sp = cJSON_AddObjectToObject(o, "spec");
-	sbx_buf_printf(&b, "sandboxes/%s.yaml", r->name);
-	cJSON_AddStringToObject(sp, "file", sbx_buf_cstr(&b));
-	if (e && spec) {
-		cJSON_AddStringToObject(sp, "owner", spec->owner);
-		cJSON_AddStringToObject(sp, "size", e->size);
-		cJSON_AddStringToObject(sp, "namespace", r->ns);
-		sbx_buf_clear(&b);
-		sbx_quantity_format(&b, &e->workload.cpu);
-		cJSON_AddStringToObject(sp, "cpu", sbx_buf_cstr(&b));
-		sbx_buf_clear(&b);
-		sbx_quantity_format(&b, &e->workload.memory);
-		cJSON_AddStringToObject(sp, "memory", sbx_buf_cstr(&b));
-		sbx_buf_clear(&b);
-		sbx_quantity_format(&b, &e->workload.storage);
-		cJSON_AddStringToObject(sp, "storage", sbx_buf_cstr(&b));
-		cJSON_AddBoolToObject(sp, "suspended", r->suspended);
-	}
-	sbx_buf_dispose(&b);
-	return o;
-}
-
 /* ---- apply: check, waves, prune -------------------------------------- */
 
 static void check_done(sbx_kube_resp *resp, void *payload)
@@ -648,24 +615,6 @@ lost:
 	finish(r);
 }
 
-static void stamp_hash(cJSON *obj)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	char hex[17];
-	char *text = cJSON_PrintUnformatted(obj);
-	cJSON *annotations = cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "annotations");
-
-	if (!text || !annotations || !EVP_Digest(text, strlen(text), md, &n, EVP_sha256(), NULL)) {
-		free(text);
-		return;
-	}
-	for (int i = 0; i < 8; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	cJSON_AddStringToObject(annotations, SBX_ANNOTATION_HASH, hex);
-	free(text);
-}
-
 /* Add a cache object to the array `live` by reference (borrowed). */
 static void gather(const char *key, const cJSON *obj, void *live)
 {
@@ -689,21 +638,17 @@ static void apply_pass(struct rec *r)
 {
 	controller *c = r->c;
 	const sbx_spec *spec = sbx_repo_find(c->repo, r->name);
-	sbx_render_options ro = SBX_RENDER_OPTIONS_INIT;
 	sbx_plan_options po = SBX_PLAN_OPTIONS_INIT;
 	sbx_diags d = SBX_DIAGS_INIT;
-	sbx_effective e;
 	sbx_buf ns = SBX_BUF_INIT, key = SBX_BUF_INIT;
 	cJSON *live_objs = cJSON_CreateArray();
-	cJSON *objs = NULL, *obj;
+	cJSON *obj;
 	sbx_plan p;
 
-	ro.instance = c->o.instance;
 	r->suspended = spec->suspended;
 	sbx_render_namespace(&ns, c->repo->policy, r->name);
 	r->ns = sbx_buf_take(&ns, NULL);
-	if (sbx_policy_resolve(&e, c->repo->policy, spec, &d) < 0 ||
-	    sbx_render(&objs, c->repo->templates, c->repo->policy, spec, &ro, &d) < 0) {
+	if (sbx_desired(&r->desired, c->repo, spec, c->o.instance, &d) < 0) {
 		sbx_diags_format(&r->failure, &d);
 		r->failed = 1;
 		r->reason = "render";
@@ -714,16 +659,6 @@ static void apply_pass(struct rec *r)
 		return;
 	}
 	sbx_diags_dispose(&d);
-	r->desired = cJSON_CreateArray();
-	cJSON_AddItemToArray(r->desired, sandbox_object(r, &e, spec));
-	while (objs->child)
-		cJSON_AddItemToArray(r->desired, cJSON_DetachItemViaPointer(objs, objs->child));
-	cJSON_Delete(objs);
-	/* a field dropped from a template leaves the desired object a subset of
-	 * the live one: a hash of each desired object, kept on the object,
-	 * tells that it changed, and server-side apply then removes the field */
-	cJSON_ArrayForEach(obj, r->desired)
-		stamp_hash(obj);
 	/* the live objects that may matter: this sandbox's, and whatever sits
 	 * where a desired object goes */
 	cache_each(c->cache, r->name, gather, live_objs);
@@ -806,7 +741,7 @@ static void invalid_file(struct rec *r, const struct sandbox_view *v)
 	if (!v->obj) {
 		/* a Sandbox to carry the status */
 		sbx_kube_apply_options ao = SBX_KUBE_APPLY_OPTIONS_INIT;
-		cJSON *cr = sandbox_object(r, NULL, NULL);
+		cJSON *cr = sbx_desired_sandbox(r->name, c->o.instance, NULL, NULL, NULL);
 
 		sent(r, sbx_kube_start_apply(c->kube, cr, &ao, report_done, r), "apply");
 		cJSON_Delete(cr);
