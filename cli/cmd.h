@@ -27,6 +27,7 @@ typedef struct cli_cmd {
 int cmd_config(int argc, char **argv);
 int cmd_create(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_list(int argc, char **argv);

@@ -25,6 +25,7 @@ static const cli_cmd commands[] = {
 	{ "config", "show the settings and where each comes from", cmd_config },
 	{ "lint", "validate sandbox files, the policy and the templates", cmd_lint },
 	{ "render", "print the Kubernetes objects a sandbox renders to", cmd_render },
+	{ "diff", "show what a change will do to the cluster, object by object (dry run)", cmd_diff },
 	{ "version", "print the version", cmd_version },
 };
 

@@ -169,6 +169,12 @@ int sbx_git_commit_push(char oid[SBX_GIT_OID_HEX], sbx_git *g, const char *paren
 int sbx_git_contains(sbx_git *g, const char *later, const char *earlier);
 
 /* Free. NULL-safe. */
+/* The commit `rev` names in the clone: a commit id (or a prefix), a
+ * branch (the remote's, origin/BRANCH, first), a tag, or an expression
+ * (HEAD~1). Writes it into oid; SBX_ENOTFOUND or SBX_EINVAL with the
+ * reason otherwise. */
+int sbx_git_resolve(sbx_git *g, const char *rev, char oid[SBX_GIT_OID_HEX]);
+
 void sbx_git_free(sbx_git *g);
 
 #endif

@@ -294,3 +294,28 @@ int sbx_git_contains(sbx_git *g, const char *later, const char *earlier)
 				     "'%s'", later, earlier, g->mirror_dir);
 	return r;
 }
+
+int sbx_git_resolve(sbx_git *g, const char *rev, char oid[SBX_GIT_OID_HEX])
+{
+	git_object *obj = NULL, *commit = NULL;
+	sbx_buf remote = SBX_BUF_INIT;
+	int r;
+
+	sbx_error_clear();
+	/* a branch name means the remote's: the clone's own may lag */
+	sbx_buf_printf(&remote, "origin/%s", rev);
+	r = git_revparse_single(&obj, g->repo, sbx_buf_cstr(&remote));
+	if (r < 0)
+		r = git_revparse_single(&obj, g->repo, rev);
+	sbx_buf_dispose(&remote);
+	if (r < 0)
+		return sbx_error_set(SBX_ENOTFOUND, "no revision '%s' in the clone '%s' (a commit id, a "
+				     "branch, a tag, or an expression such as HEAD~1)", rev, g->mirror_dir);
+	r = git_object_peel(&commit, obj, GIT_OBJECT_COMMIT);
+	git_object_free(obj);
+	if (r < 0)
+		return sbx_error_set(SBX_EINVAL, "'%s' does not name a commit", rev);
+	git_oid_tostr(oid, SBX_GIT_OID_HEX, git_object_id(commit));
+	git_object_free(commit);
+	return 0;
+}
