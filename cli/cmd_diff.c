@@ -201,38 +201,41 @@ static cJSON *add_object(cJSON *objects, const char *action, const cJSON *about,
 	return o;
 }
 
+/* Append a formatted line to the array `key` of res (made when missing). */
+static void vappend(cJSON *res, const char *key, const char *fmt, va_list ap)
+{
+	sbx_buf b = SBX_BUF_INIT;
+	cJSON *list = cJSON_GetObjectItemCaseSensitive(res, key);
+
+	sbx_buf_vprintf(&b, fmt, ap);
+	if (!list)
+		list = cJSON_AddArrayToObject(res, key);
+	cJSON_AddItemToArray(list, cJSON_CreateString(sbx_buf_cstr(&b)));
+	sbx_buf_dispose(&b);
+}
+
+/* Something the reader should know about a comparison. */
 static void note(cJSON *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void note(cJSON *res, const char *fmt, ...)
 {
-	sbx_buf b = SBX_BUF_INIT;
 	va_list ap;
-	cJSON *notes = cJSON_GetObjectItemCaseSensitive(res, "notes");
 
 	va_start(ap, fmt);
-	sbx_buf_vprintf(&b, fmt, ap);
+	vappend(res, "notes", fmt, ap);
 	va_end(ap);
-	if (!notes)
-		notes = cJSON_AddArrayToObject(res, "notes");
-	cJSON_AddItemToArray(notes, cJSON_CreateString(sbx_buf_cstr(&b)));
-	sbx_buf_dispose(&b);
 }
 
+/* Something that could not be compared: the exit status becomes 2. */
 static void problem(struct run *rn, cJSON *res, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void problem(struct run *rn, cJSON *res, const char *fmt, ...)
 {
-	sbx_buf b = SBX_BUF_INIT;
 	va_list ap;
-	cJSON *errs = cJSON_GetObjectItemCaseSensitive(res, "errors");
 
 	va_start(ap, fmt);
-	sbx_buf_vprintf(&b, fmt, ap);
+	vappend(res, "errors", fmt, ap);
 	va_end(ap);
-	if (!errs)
-		errs = cJSON_AddArrayToObject(res, "errors");
-	cJSON_AddItemToArray(errs, cJSON_CreateString(sbx_buf_cstr(&b)));
-	sbx_buf_dispose(&b);
 	rn->errors++;
 }
 
@@ -942,20 +945,13 @@ int cmd_diff(int argc, char **argv)
 
 	/* the source */
 	if (rev) {
-		sbx_repo_files rf = { 0 };
-
 		if ((status = cli_git_fetch(&g, oid, &cfg)) != EXIT_OK)
 			goto done;
 		if (sbx_git_resolve(g, rev, oid) < 0 || sbx_git_read(&files, g, oid, &diags) < 0) {
 			status = cli_error(EXIT_ERROR, "%s", sbx_error_last());
 			goto done;
 		}
-		rf.policy = files.policy;
-		rf.templates = files.templates;
-		rf.ntemplates = files.ntemplates;
-		rf.sandboxes = files.sandboxes;
-		rf.nsandboxes = files.nsandboxes;
-		if (sbx_repo_load(&repo, &rf, NULL, &diags) == SBX_ENOMEM) {
+		if (sbx_git_repo_load(&repo, &files, &diags) == SBX_ENOMEM) {
 			status = cli_error(EXIT_ERROR, "%s", sbx_error_last());
 			goto done;
 		}

@@ -457,7 +457,6 @@ static void take_revision(controller *c, const char *oid)
 	sbx_git_files files;
 	sbx_diags d = SBX_DIAGS_INIT;
 	sbx_repo *repo = NULL;
-	sbx_repo_files rf;
 	sbx_inputs *h = NULL;
 	struct taking t = { c, oid, &files, NULL, map_new(), map_new(), map_new(), controller_wall_ms(),
 			    !c->revision[0] };
@@ -472,12 +471,7 @@ static void take_revision(controller *c, const char *oid)
 		log_error(NULL, "cannot read revision %.12s: %s", oid, sbx_error_last());
 		goto fail;
 	}
-	rf.policy = files.policy;
-	rf.templates = files.templates;
-	rf.ntemplates = files.ntemplates;
-	rf.sandboxes = files.sandboxes;
-	rf.nsandboxes = files.nsandboxes;
-	if (sbx_repo_load(&repo, &rf, NULL, &d) == SBX_ENOMEM) {
+	if (sbx_git_repo_load(&repo, &files, &d) == SBX_ENOMEM) {
 		log_error(NULL, "out of memory reading revision %.12s", oid);
 		goto fail;
 	}

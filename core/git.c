@@ -1696,3 +1696,15 @@ void sbx_git_free(sbx_git *g)
 		git_libgit2_shutdown();
 	free(g);
 }
+
+int sbx_git_repo_load(sbx_repo **out, const sbx_git_files *f, sbx_diags *diags)
+{
+	sbx_repo_files rf = { 0 };
+
+	rf.policy = f->policy;
+	rf.templates = f->templates;
+	rf.ntemplates = f->ntemplates;
+	rf.sandboxes = f->sandboxes;
+	rf.nsandboxes = f->nsandboxes;
+	return sbx_repo_load(out, &rf, NULL, diags);
+}

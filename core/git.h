@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "render.h"
+#include "repo.h"
 
 #define SBX_GIT_OID_HEX 41   /* 40 hex digits and a NUL */
 
@@ -120,6 +121,10 @@ typedef struct sbx_git_files {
 int sbx_git_read(sbx_git_files *out, sbx_git *g, const char *oid, sbx_diags *diags);
 
 void sbx_git_files_dispose(sbx_git_files *f);
+
+/* sbx_repo_load of a revision's files: *out as sbx_repo_load sets it
+ * (caller must sbx_repo_free), problems into diags. */
+int sbx_git_repo_load(sbx_repo **out, const sbx_git_files *f, sbx_diags *diags);
 
 /* What changed between two revisions (from may be NULL: everything).
  * `all` is set when anything under templates/ changed (every sandbox is

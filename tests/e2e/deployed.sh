@@ -13,13 +13,14 @@ deploy_install() {
 		{ cat "$tmp/deploy.err"; return 1; }
 }
 
-# service_account_kubeconfig FILE: the admin kubeconfig's server and CA,
-# with the controller account's token
+# service_account_kubeconfig FILE [ACCOUNT]: the admin kubeconfig's server
+# and CA, with the token of ACCOUNT in the deployed namespace (default: the
+# controller's)
 service_account_kubeconfig() {
 	local server ca token
 	server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}') &&
 	ca=$(kubectl config view --minify --raw -o jsonpath='{.clusters[0].cluster.certificate-authority}') &&
-	token=$(kubectl -n "$deployed_ns" create token sandbox-controller --duration 4h) || return 1
+	token=$(kubectl -n "$deployed_ns" create token "${2:-sandbox-controller}" --duration 4h) || return 1
 	cat > "$1" <<YAML
 apiVersion: v1
 kind: Config

@@ -24,7 +24,6 @@ cleanup() {
 	kubectl get ns -o name | grep "namespace/$prefix" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
 	kubectl -n sandbox-system delete configmap "$inst-state" "$inst-health" --wait=false >/dev/null 2>&1
 	kubectl -n sandbox-system delete serviceaccount "dev-$id" --wait=false >/dev/null 2>&1
-	kubectl delete clusterrolebinding "dev-$id" --wait=false >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -101,17 +100,7 @@ kubectl -n "$(ns ben)" patch deployment sandbox --type json -p '[{"op":"replace"
 # a developer: sandbox-owner in ana's namespace, sandbox-viewer; no patch rights
 kubectl -n sandbox-system create serviceaccount "dev-$id" >/dev/null
 kubectl -n "$(ns ana)" create rolebinding "dev-$id" --clusterrole sandbox-owner --serviceaccount "sandbox-system:dev-$id" >/dev/null
-server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
-ca=$(kubectl config view --minify --raw -o jsonpath='{.clusters[0].cluster.certificate-authority}')
-token=$(kubectl -n sandbox-system create token "dev-$id" --duration 1h)
-cat >"$tmp/dev.kubeconfig" <<YAML
-apiVersion: v1
-kind: Config
-clusters: [{name: local, cluster: {server: "$server", certificate-authority: "$ca"}}]
-users: [{name: dev, user: {token: "$token"}}]
-contexts: [{name: dev, context: {cluster: local, user: dev}}]
-current-context: dev
-YAML
+service_account_kubeconfig "$tmp/dev.kubeconfig" "dev-$id"
 sandbox ana medium
 diff_ ana --repo "$repo" --kubeconfig "$tmp/dev.kubeconfig"
 check "a developer without patch rights: exit 1, the Deployment's change" bash -c "rc 1 && grep -qE '^\+            cpu: \"?2\"?$' '$tmp/out'"
