@@ -65,6 +65,8 @@ check "... one line for ana: the pod restarts, the volume grows" bash -c "grep '
 check "... the others are not listed as changing" bash -c "! grep -qE '^(ben|cyd): ' '$tmp/out'"
 diff_ ana --repo "$repo" -o json
 check "-o json: exit 1, valid JSON that says so" bash -c "rc 1 && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[\"differences\"] and d[\"sandboxes\"][0][\"podRestarts\"] and \"Deployment\" in d[\"sandboxes\"][0][\"diff\"], d' '$tmp/out'"
+SANDBOX_EXTERNAL_DIFF="diff -q" diff_ ana --repo "$repo"
+check "SANDBOX_EXTERNAL_DIFF replaces diff -u -N, over live/ and merged/" bash -c "rc 1 && grep -q '^Files live/apps.v1.Deployment.$(ns ana).sandbox and merged/apps.v1.Deployment.$(ns ana).sandbox differ' '$tmp/out'"
 sandbox ana small
 
 sed -i '0,/^  name: sandbox$/s//  name: sandbox\n  labels:\n    team: platform/' "$repo/templates/deployment.yaml"
