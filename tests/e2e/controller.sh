@@ -45,17 +45,10 @@ status_is() { [ "$(field "$1" sync)/$(field "$1" health)" = "$2" ]; }
 ns() { echo "$prefix$1"; }
 
 # the GitOps repository: this project's templates, a short grace period, three developers
-repo=$tmp/repo
-mkdir -p "$repo/sandboxes"
-cp -r "$src/templates" "$repo/"
-sed -i "s/^  namespacePrefix: .*/  namespacePrefix: $prefix/; s/^    gracePeriod: .*/    gracePeriod: 20s/; s/^    maxPrunePercent: .*/    maxPrunePercent: 50/" "$repo/templates/policy.yaml"
-key=$(grep -h '^    - ssh-ed25519' "$src/sandboxes/alice.yaml" | head -1 | sed 's/^    - //')
-sandbox() { # name size
-	printf 'apiVersion: sandbox.dev/v1alpha1\nkind: Sandbox\nmetadata:\n  name: %s\nspec:\n  owner: %s@example.com\n  sshKeys:\n    - %s\n  size: %s\n' "$1" "$1" "$key" "$2" > "$repo/sandboxes/$1.yaml"
-}
+. "$src/tests/e2e/gitops.sh"
+gitops_repo "$tmp/repo" "$prefix" 's/^    gracePeriod: .*/    gracePeriod: 20s/' 's/^    maxPrunePercent: .*/    maxPrunePercent: 50/'
 sandbox ana small; sandbox ben small; sandbox cyd small
-git -C "$repo" init -q -b main && git -C "$repo" add -A && git -C "$repo" -c user.name=e2e -c user.email=e2e@example.com commit -qm "three sandboxes"
-commit() { git -C "$repo" add -A && git -C "$repo" -c user.name=e2e -c user.email=e2e@example.com commit -qm "$1"; }
+commit "three sandboxes"
 printf '%s' "$secret" > "$tmp/secret"
 
 # the controller's url: the repository itself, or the same folder through sshd

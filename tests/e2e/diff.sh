@@ -32,16 +32,10 @@ controller_as_service_account || { echo "could not install deploy/ or get the co
 on_failure() { sed 's/^/  # /' "$tmp/out" 2>/dev/null | tail -30; }
 
 # the GitOps repository: this project's templates, three developers
-repo=$tmp/repo
-mkdir -p "$repo/sandboxes"
-cp -r "$src/templates" "$repo/"
-sed -i "s/^  namespacePrefix: .*/  namespacePrefix: $prefix/" "$repo/templates/policy.yaml"
-key=$(grep -h '^    - ssh-ed25519' "$src/sandboxes/alice.yaml" | head -1 | sed 's/^    - //')
-sandbox() { # name size
-	printf 'apiVersion: sandbox.dev/v1alpha1\nkind: Sandbox\nmetadata:\n  name: %s\nspec:\n  owner: %s@example.com\n  sshKeys:\n    - %s\n  size: %s\n' "$1" "$1" "$key" "$2" > "$repo/sandboxes/$1.yaml"
-}
+. "$src/tests/e2e/gitops.sh"
+gitops_repo "$tmp/repo" "$prefix"
 sandbox ana small; sandbox ben small; sandbox cyd small
-git -C "$repo" init -q -b main && git -C "$repo" add -A && git -C "$repo" -c user.name=e2e -c user.email=e2e@example.com commit -qm "three sandboxes"
+commit "three sandboxes"
 ns() { echo "$prefix$1"; }
 
 check "the controller syncs the three sandboxes once" "$ctl" --repo "file://$repo" --state-dir "$tmp/state" \
@@ -90,7 +84,7 @@ check "drift: exit 1, the live value and the one the controller puts back" bash 
 check "... and says the controller reverts it" out 'changed in the cluster since the controller applied them: the controller reverts them'
 
 # a revision of the clone: the commit before is the same three sandboxes
-sandbox ben large; git -C "$repo" add -A; git -C "$repo" -c user.name=e2e -c user.email=e2e@example.com commit -qm "ben: large"
+sandbox ben large; commit "ben: large"
 diff_ --rev HEAD~1 --repo-url "file://$repo" --clone "$tmp/clone" ben
 check "--rev HEAD~1: the drift only (that revision has ben small)" bash -c "rc 1 && grep -qE '^\+            cpu: \"?1\"?$' '$tmp/out'"
 diff_ --rev main --repo-url "file://$repo" --clone "$tmp/clone" ben
