@@ -194,15 +194,6 @@ const char *workqueue_get(workqueue *q, long long now_ms)
 	}
 	if (q->head == q->tail)
 		return NULL;
-	if (q->refilled < 0)
-		q->refilled = now_ms;
-	q->tokens += (double)(now_ms - q->refilled) * q->o.qps / 1000.0;
-	if (q->tokens > q->o.burst)
-		q->tokens = q->o.burst;
-	q->refilled = now_ms;
-	if (q->tokens < 1.0)
-		return NULL;
-	q->tokens -= 1.0;
 	it = map_get(q->items, q->fifo[q->head++ % q->cap]);
 	it->queued = false;
 	it->processing = true;
@@ -210,11 +201,25 @@ const char *workqueue_get(workqueue *q, long long now_ms)
 	return it->key;
 }
 
+/* Take a token for a retry (client-go's BucketRateLimiter: a reservation,
+ * so the bucket may go below zero): how long until it is really there. */
+static long reserve(workqueue *q, long long now_ms)
+{
+	if (q->refilled < 0)
+		q->refilled = now_ms;
+	q->tokens += (double)(now_ms - q->refilled) * q->o.qps / 1000.0;
+	if (q->tokens > q->o.burst)
+		q->tokens = q->o.burst;
+	q->refilled = now_ms;
+	q->tokens -= 1.0;
+	return q->tokens >= 0 ? 0 : (long)(-q->tokens * 1000.0 / q->o.qps + 0.999);
+}
+
 void workqueue_done(workqueue *q, const char *key, bool failed, long requeue_after_ms,
 		    long long now_ms)
 {
 	struct item *it = map_get(q->items, key);
-	long delay;
+	long delay, wait;
 
 	if (!it || !it->processing)
 		return;
@@ -226,6 +231,11 @@ void workqueue_done(workqueue *q, const char *key, bool failed, long requeue_aft
 			delay *= 2;
 		if (delay > q->o.max_delay_ms)
 			delay = q->o.max_delay_ms;
+		/* the global bound is on retries only: a restart's pass or a
+		 * webhook's change is never paced by it */
+		wait = reserve(q, now_ms);
+		if (wait > delay)
+			delay = wait;
 		it->failures++;
 	} else {
 		it->failures = 0;
@@ -257,15 +267,8 @@ long workqueue_next_ms(const workqueue *q, long long now_ms)
 {
 	struct next n = { now_ms, -1 };
 
-	if (q->head != q->tail) {
-		/* the tokens as they will be now, not as the last get left them */
-		double tokens = q->tokens + (q->refilled < 0 ? q->o.burst :
-					     (double)(now_ms - q->refilled) * q->o.qps / 1000.0);
-
-		if (tokens >= 1.0)
-			return 0;
-		return (long)((1.0 - tokens) * 1000.0 / q->o.qps) + 1;
-	}
+	if (q->head != q->tail)
+		return 0;
 	if (!q->delayed)
 		return -1;
 	map_each(q->items, earliest, &n);

@@ -301,12 +301,12 @@ static void test_workqueue__dirty_beats_requeue_after(void **state)
 	workqueue_free(q);
 }
 
-/* qps 10, burst 2: two keys at once, the third 100 ms later. */
-static void test_workqueue__rate_limit(void **state)
+/* Plain adds are never paced: with qps 10 and burst 2, four keys are
+ * handed out at once. */
+static void test_workqueue__adds_are_not_rate_limited(void **state)
 {
 	workqueue_options o = { 5, 1000, 10, 2 };
 	workqueue *q = workqueue_new(&o);
-	long n;
 
 	(void)state;
 	assert_non_null(q);
@@ -314,24 +314,44 @@ static void test_workqueue__rate_limit(void **state)
 	workqueue_add(q, "b", 0);
 	workqueue_add(q, "c", 0);
 	workqueue_add(q, "d", 0);
+	assert_int_equal(workqueue_next_ms(q, 0), 0);
 	expect_get(q, 0, "a");
 	expect_get(q, 0, "b");
-	assert_null(workqueue_get(q, 0));
-	assert_int_equal(workqueue_depth(q), 2);
-	assert_int_equal(workqueue_active(q), 2);
-	n = workqueue_next_ms(q, 0);
-	assert_in_range(n, 100, 101);
-	assert_null(workqueue_get(q, 50));
-	n = workqueue_next_ms(q, 50);
-	assert_in_range(n, 50, 51);
+	expect_get(q, 0, "c");
+	expect_get(q, 0, "d");
+	assert_int_equal(workqueue_active(q), 4);
+	workqueue_free(q);
+}
+
+/* Retries share the bucket (qps 10, burst 2): two failures retry after
+ * their own backoff (5 ms), the third after 100 ms, the fourth 200 ms. */
+static void test_workqueue__retries_are_rate_limited(void **state)
+{
+	workqueue_options o = { 5, 1000, 10, 2 };
+	workqueue *q = workqueue_new(&o);
+	const char *keys[] = { "a", "b", "c", "d" };
+
+	(void)state;
+	assert_non_null(q);
+	for (int i = 0; i < 4; i++)
+		workqueue_add(q, keys[i], 0);
+	for (int i = 0; i < 4; i++)
+		expect_get(q, 0, keys[i]);
+	for (int i = 0; i < 4; i++)
+		workqueue_done(q, keys[i], true, 0, 0);
+	assert_int_equal(workqueue_next_ms(q, 0), 5);
+	expect_get(q, 5, "a");
+	expect_get(q, 5, "b");
 	assert_null(workqueue_get(q, 99));
+	assert_int_equal(workqueue_next_ms(q, 99), 1);
 	expect_get(q, 100, "c");
-	assert_null(workqueue_get(q, 100));
+	assert_null(workqueue_get(q, 199));
 	expect_get(q, 200, "d");
 	workqueue_free(q);
 }
 
-/* The bucket refills up to burst, not beyond. */
+/* The bucket refills up to burst, not beyond: an hour idle earns two
+ * immediate retries, not 36000. */
 static void test_workqueue__rate_limit_burst_cap(void **state)
 {
 	workqueue_options o = { 5, 1000, 10, 2 };
@@ -342,14 +362,22 @@ static void test_workqueue__rate_limit_burst_cap(void **state)
 	assert_non_null(q);
 	workqueue_add(q, "first", 0);
 	expect_get(q, 0, "first");
-	for (int i = 0; i < 5; i++) {
+	workqueue_done(q, "first", true, 0, 0);
+	expect_get(q, 5, "first");
+	workqueue_done(q, "first", false, 0, 5);
+	for (int i = 0; i < 4; i++) {
 		snprintf(key, sizeof(key), "k%d", i);
-		workqueue_add(q, key, 0);
+		workqueue_add(q, key, 3600000);
+		expect_get(q, 3600000, key);
 	}
-	/* an hour idle earns two tokens, not 36000 */
-	expect_get(q, 3600000, "k0");
-	expect_get(q, 3600000, "k1");
-	assert_null(workqueue_get(q, 3600000));
+	for (int i = 0; i < 4; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		workqueue_done(q, key, true, 0, 3600000);
+	}
+	/* two retries after their backoff (same due time: either order) */
+	assert_non_null(workqueue_get(q, 3600005));
+	assert_non_null(workqueue_get(q, 3600005));
+	assert_null(workqueue_get(q, 3600099));
 	expect_get(q, 3600100, "k2");
 	workqueue_free(q);
 }
@@ -480,7 +508,8 @@ int main(void)
 		cmocka_unit_test(test_workqueue__success_forgets),
 		cmocka_unit_test(test_workqueue__requeue_after),
 		cmocka_unit_test(test_workqueue__dirty_beats_requeue_after),
-		cmocka_unit_test(test_workqueue__rate_limit),
+		cmocka_unit_test(test_workqueue__adds_are_not_rate_limited),
+		cmocka_unit_test(test_workqueue__retries_are_rate_limited),
 		cmocka_unit_test(test_workqueue__rate_limit_burst_cap),
 		cmocka_unit_test(test_workqueue__next_ms),
 		cmocka_unit_test(test_workqueue__depth_active),
