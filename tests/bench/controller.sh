@@ -113,33 +113,34 @@ wait_ready() { # PREFIX: all N Deployments in namespaces PREFIX* have their repl
 }
 wait_gone '^[bkc][0-9]+-'
 
+# copy_repo L: the same sandboxes named L$id-NNN, in $tmp/Lrepo (so the
+# controller never takes them for its own)
+copy_repo() {
+	mkdir -p "$tmp/$1repo/sandboxes" && cp -r "$repo/templates" "$tmp/$1repo/"
+	sed -i "s/^  namespacePrefix: .*/  namespacePrefix: $1$id-/" "$tmp/$1repo/templates/policy.yaml"
+	for f in "$repo"/sandboxes/*.yaml; do
+		b=$(basename "$f")
+		sed "s/b$id-/$1$id-/" "$f" > "$tmp/$1repo/sandboxes/$1${b#b}"
+	done
+}
+
 # cold sync, baseline: kubectl apply --server-side of the same objects for
-# sandboxes named k$id-NNN (so the controller never takes them for its own)
-mkdir -p "$tmp/krepo/sandboxes" && cp -r "$repo/templates" "$tmp/krepo/"
-sed -i "s/^  namespacePrefix: .*/  namespacePrefix: k$id-/" "$tmp/krepo/templates/policy.yaml"
-for f in "$repo"/sandboxes/*.yaml; do
-	b=$(basename "$f")
-	sed "s/b$id-/k$id-/" "$f" > "$tmp/krepo/sandboxes/k${b#b}"
-done
+# sandboxes named k$id-NNN
+copy_repo k
 # and another manager label, so they stay out of the controller's cache
 "$cli" render --repo "$tmp/krepo" -o yaml |
 	sed 's|app.kubernetes.io/managed-by: sandbox-controller|app.kubernetes.io/managed-by: baseline|' > "$tmp/objects.yaml"
 t2=$(date +%s%N) c2=$(cpu_now)
 /usr/bin/time -f '%U %S' -o "$tmp/cpuk" kubectl apply -v=6 --server-side --field-manager=baseline \
 	-f "$tmp/objects.yaml" >/dev/null 2>"$tmp/kubectl.log"
-krequests=$(grep -c '"Response" verb=' "$tmp/kubectl.log" || true)
 t3=$(date +%s%N) c3=$(cpu_now)
+krequests=$(grep -c '"Response" verb=' "$tmp/kubectl.log" || true)
 objects=$(grep -c '^---' "$tmp/objects.yaml")
 wait_ready "k$id-"
 
 # the ceiling: the same objects (sandboxes c$id-NNN) as plain server-side
 # applies, 64 in flight over HTTP/2, no reads and no status
-mkdir -p "$tmp/crepo/sandboxes" && cp -r "$repo/templates" "$tmp/crepo/"
-sed -i "s/^  namespacePrefix: .*/  namespacePrefix: c$id-/" "$tmp/crepo/templates/policy.yaml"
-for f in "$repo"/sandboxes/*.yaml; do
-	b=$(basename "$f")
-	sed "s/b$id-/c$id-/" "$f" > "$tmp/crepo/sandboxes/c${b#b}"
-done
+copy_repo c
 "$cli" render --repo "$tmp/crepo" -o json |
 	sed 's|"app.kubernetes.io/managed-by":"sandbox-controller"|"app.kubernetes.io/managed-by":"ceiling"|g' > "$tmp/ceiling.json"
 t4=$(date +%s%N) c4=$(cpu_now)
