@@ -160,7 +160,7 @@ wait_ready "b$id-"
 "$ctl" "${ctl_args[@]}" --listen '' --workers 32 --once --settle-timeout 120 2>"$tmp/run-settle.log"
 /usr/bin/time -f '%U %S' -o "$tmp/cpu2" "$ctl" "${ctl_args[@]}" --listen '' \
 	--workers 32 --once --settle-timeout 0 2>"$tmp/run2.log"
-resync=$(grep -o 'API requests.*' "$tmp/run2.log" | tail -1)
+resync=$(grep -o 'API requests[^"]*' "$tmp/run2.log" | tail -1)
 cpu2=$(awk '{printf "%.2f", $1 + $2}' "$tmp/cpu2")
 
 # webhook latency: commit, webhook, until the quota shows the change
