@@ -112,24 +112,30 @@ int sbx_repo_load(sbx_repo **out, const sbx_repo_files *files, const char *prefi
 
 	if (!repo)
 		return sbx_error_set(SBX_ENOMEM, "out of memory");
-	if (!files->policy) {
-		path = join(prefix, SBX_REPO_POLICY);
+	path = join(prefix, files->policy ? files->policy->path : SBX_REPO_POLICY);
+	if (!path) {
+		r = sbx_error_set(SBX_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (!files->policy)
 		sbx_diag_add(diags, path, 0, 0, "the policy file is missing; every repository needs "
 			     "one (see docs/sandbox-spec.md)");
-		free(path);
-	} else {
-		path = join(prefix, files->policy->path);
-		sbx_policy_parse(&repo->policy, path, files->policy->data, files->policy->len, diags);
-		free(path);
-	}
+	else if (sbx_policy_parse(&repo->policy, path, files->policy->data, files->policy->len, diags) ==
+		 SBX_ENOMEM)
+		r = sbx_error_set(SBX_ENOMEM, "out of memory");
+	free(path);
 	tfiles = calloc(files->ntemplates ? files->ntemplates : 1, sizeof(*tfiles));
-	if (!tfiles) {
+	if (r < 0 || !tfiles) {
 		r = sbx_error_set(SBX_ENOMEM, "out of memory");
 		goto done;
 	}
 	for (size_t i = 0; i < files->ntemplates; i++) {
 		tfiles[i] = files->templates[i];
 		tfiles[i].path = join(prefix, files->templates[i].path);
+		if (!tfiles[i].path) {
+			r = sbx_error_set(SBX_ENOMEM, "out of memory");
+			goto done;
+		}
 	}
 	if (files->ntemplates == 0)
 		sbx_diag_add(diags, prefix && *prefix ? prefix : ".", 0, 0, "no object templates "
@@ -147,6 +153,10 @@ int sbx_repo_load(sbx_repo **out, const sbx_repo_files *files, const char *prefi
 		sbx_spec *s = NULL;
 
 		path = join(prefix, f->path);
+		if (!path) {
+			r = sbx_error_set(SBX_ENOMEM, "out of memory");
+			goto done;
+		}
 		repo->nsandbox_files++;
 		if (sbx_spec_parse(&s, path, f->data, f->len, repo->policy, diags) == 0)
 			repo->specs[repo->nspecs++] = s;
@@ -214,8 +224,12 @@ static int read_one(struct filelist *l, const char *dir, const char *rel, sbx_di
 		goto done;
 	}
 	data = malloc((size_t)st.st_size + 2);
+	if (!data) {
+		r = SBX_ENOMEM;
+		goto done;
+	}
 	fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (!data || fd < 0) {
+	if (fd < 0) {
 		sbx_diag_add(diags, full, 0, 0, "cannot read: %s", strerror(errno));
 		goto done;
 	}
@@ -238,6 +252,10 @@ static int read_one(struct filelist *l, const char *dir, const char *rel, sbx_di
 	}
 	data[got] = '\0';
 	l->items[l->count].path = strdup(rel);
+	if (!l->items[l->count].path) {
+		r = SBX_ENOMEM;
+		goto done;
+	}
 	l->items[l->count].data = data;
 	l->items[l->count].len = (size_t)got;
 	l->count++;

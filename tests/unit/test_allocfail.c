@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Allocation failure, curl's torture style: the YAML loader and the
+ * format-keeping editor run once with the n-th allocation failing, for
+ * every n of a run without failures. Each run must end with out of memory
+ * reported (SBX_ENOMEM, or diags marked oom) or with the normal answer:
+ * never a crash, never a wrong success, and (under the sanitizer build)
+ * never a leak. malloc, calloc, realloc, strdup and strndup of our own code
+ * are wrapped at link time, and cJSON allocates through the same hooks.
+ * Loading a whole repository does not pass yet (sbx_policy_parse keeps a
+ * policy whose strdup failed): see docs/testing.md.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "error.h"
+#include "yamledit.h"
+#include "yamlfile.h"
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
+char *__real_strndup(const char *s, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+char *__wrap_strdup(const char *s);
+char *__wrap_strndup(const char *s, size_t n);
+
+static long fail_at = -1; /* the allocation that fails (-1: none) */
+static long allocations;  /* made since the run began */
+
+static int fails(void)
+{
+	return allocations++ == fail_at;
+}
+
+void *__wrap_malloc(size_t n) { return fails() ? NULL : __real_malloc(n); }
+void *__wrap_calloc(size_t n, size_t size) { return fails() ? NULL : __real_calloc(n, size); }
+void *__wrap_realloc(void *p, size_t n) { return fails() ? NULL : __real_realloc(p, n); }
+char *__wrap_strdup(const char *s) { return fails() ? NULL : __real_strdup(s); }
+char *__wrap_strndup(const char *s, size_t n) { return fails() ? NULL : __real_strndup(s, n); }
+
+static void *cjson_malloc(size_t n) { return __wrap_malloc(n); }
+
+/* Each case: one run of the code under test; 0 done as without failures,
+ * 1 out of memory reported. A wrong answer fails the test. */
+typedef int (*run_fn)(void);
+
+static const char *const doc_text =
+	"# a sandbox\napiVersion: sandbox.dev/v1alpha1\nkind: Sandbox\nmetadata:\n"
+	"  name: alice  # me\nspec:\n  owner: alice@example.com\n  size: small\n"
+	"  ports: [{port: 8080, name: web}]\n  env: {A: \"1\", B: 'two'}\n";
+
+static int run_yaml_load(void)
+{
+	sbx_diags d = SBX_DIAGS_INIT;
+	sbx_ynode *root = NULL;
+	int r = sbx_yaml_load(&root, "sandboxes/alice.yaml", doc_text, strlen(doc_text), &d);
+	int oom = r == SBX_ENOMEM || d.oom;
+
+	if (!oom && (r != 0 || !root))
+		fail_msg("allocation %ld: the document did not load (%d)", fail_at, r);
+	sbx_ynode_free(root);
+	sbx_diags_dispose(&d);
+	return oom;
+}
+
+static int run_yaml_edit(void)
+{
+	static const char *const set[] = { "spec", "resources", "cpu" };
+	static const char *const del[] = { "spec", "env" };
+	sbx_buf doc = SBX_BUF_INIT;
+	int r, oom = 0;
+
+	sbx_buf_init(&doc, 1 << 20);
+	sbx_buf_puts(&doc, doc_text);
+	r = doc.failed ? SBX_ENOMEM : sbx_yaml_edit_set(&doc, set, 3, "4");
+	if (r == 0)
+		r = sbx_yaml_edit_remove(&doc, del, 2);
+	if (r == SBX_ENOMEM)
+		oom = 1;
+	else if (r != 0 || !strstr(sbx_buf_cstr(&doc), "cpu: \"4\"") || strstr(sbx_buf_cstr(&doc), "env:"))
+		fail_msg("allocation %ld: the edits went wrong (%d): %s", fail_at, r, sbx_buf_cstr(&doc));
+	sbx_buf_dispose(&doc);
+	return oom;
+}
+
+/* Run `fn` without failures to count its allocations, then once with each
+ * of them failing. */
+static void torture(run_fn fn)
+{
+	cJSON_Hooks hooks = { cjson_malloc, free };
+	long total;
+
+	cJSON_InitHooks(&hooks);
+	fail_at = -1;
+	allocations = 0;
+	assert_int_equal(fn(), 0);
+	total = allocations;
+	assert_true(total > 10);
+	for (long n = 0; n < total; n++) {
+		fail_at = n;
+		allocations = 0;
+		if (!fn() && allocations <= n)
+			fail_msg("allocation %ld of %ld failed, yet the run reported success", n, total);
+		sbx_error_clear();
+	}
+	fail_at = -1;
+	cJSON_InitHooks(NULL);
+	print_message("%ld allocations, each failed once\n", total);
+}
+
+static void test_allocfail__yaml_load(void **state)
+{
+	(void)state;
+	torture(run_yaml_load);
+}
+
+static void test_allocfail__yaml_edit(void **state)
+{
+	(void)state;
+	torture(run_yaml_edit);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_allocfail__yaml_load),
+		cmocka_unit_test(test_allocfail__yaml_edit),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
