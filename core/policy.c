@@ -88,6 +88,10 @@ static int parse_named(sbx_diags *d, const char *path, const sbx_ynode *map, con
 			continue;
 		}
 		e->name = strdup(k->value);
+		if (!e->name) {
+			r = sbx_error_set(SBX_ENOMEM, "out of memory");
+			break;
+		}
 		e->line = k->line;
 		e->col = k->col;
 		(*count)++;
@@ -112,8 +116,8 @@ static void copy_images(sbx_diags *d, const char *path, const sbx_ynode *spec, s
 	def = sbx_ynode_get(images, "default");
 	if (sbx_check_string(d, path, def, images, "spec.images.default", true) < 0)
 		*r = SBX_EINVAL;
-	else
-		p->image_default = strdup(def->value);
+	else if (!(p->image_default = strdup(def->value)))
+		*r = SBX_ENOMEM;
 	allowed = sbx_ynode_get(images, "allowed");
 	if (!allowed)
 		return;
@@ -122,13 +126,19 @@ static void copy_images(sbx_diags *d, const char *path, const sbx_ynode *spec, s
 		return;
 	}
 	p->images_allowed = calloc(allowed->count ? allowed->count : 1, sizeof(char *));
+	if (!p->images_allowed)
+		*r = SBX_ENOMEM;
 	for (size_t i = 0; p->images_allowed && i < allowed->count; i++) {
 		if (sbx_check_string(d, path, allowed->items[i], allowed, "spec.images.allowed[]",
 				     true) < 0) {
 			*r = SBX_EINVAL;
 			continue;
 		}
-		p->images_allowed[p->nimages_allowed++] = strdup(allowed->items[i]->value);
+		if (!(p->images_allowed[p->nimages_allowed] = strdup(allowed->items[i]->value))) {
+			*r = SBX_ENOMEM;
+			return;
+		}
+		p->nimages_allowed++;
 	}
 	bool listed = false;
 
@@ -174,7 +184,8 @@ static void read_ssh(sbx_diags *d, const char *path, const sbx_ynode *ssh, sbx_p
 					     "\"host:port\", not '%s'", endpoint->value);
 		else {
 			free(p->ssh_endpoint);
-			p->ssh_endpoint = strdup(endpoint->value);
+			if (!(p->ssh_endpoint = strdup(endpoint->value)))
+				*r = SBX_ENOMEM;
 		}
 	}
 }
@@ -291,23 +302,35 @@ int sbx_policy_parse(sbx_policy **out, const char *path, const char *data, size_
 					"lowercase letters, digits or '-' and start with a letter or "
 					"digit, not '%s'", MAX_PREFIX, n->value);
 		free(p->namespace_prefix);
-		p->namespace_prefix = strdup(n->value);
+		if (!(p->namespace_prefix = strdup(n->value))) {
+			r = sbx_error_set(SBX_ENOMEM, "out of memory");
+			goto done;
+		}
 	}
 	n = sbx_ynode_get(spec, "sizes");
 	if (sbx_check_map(diags, path, n, spec, "spec.sizes") == 0) {
-		parse_named(diags, path, n, "spec.sizes", true, &p->sizes, &p->nsizes);
+		if (parse_named(diags, path, n, "spec.sizes", true, &p->sizes, &p->nsizes) == SBX_ENOMEM) {
+			r = SBX_ENOMEM;
+			goto done;
+		}
 		if (n->count == 0)
 			sbx_check_error(diags, path, n, "'spec.sizes' must define at least one size");
 	}
 	n = sbx_ynode_get(spec, "defaultSize");
-	if (sbx_check_string(diags, path, n, spec, "spec.defaultSize", true) == 0)
-		p->default_size = dup_value(n, NULL);
+	if (sbx_check_string(diags, path, n, spec, "spec.defaultSize", true) == 0 &&
+	    !(p->default_size = dup_value(n, NULL))) {
+		r = sbx_error_set(SBX_ENOMEM, "out of memory");
+		goto done;
+	}
 	n = sbx_ynode_get(spec, "limits");
 	if (n)
 		sbx_check_resources(diags, path, n, "spec.limits", false, &p->limits);
 	n = sbx_ynode_get(spec, "overrides");
-	if (n)
-		parse_named(diags, path, n, "spec.overrides", false, &p->overrides, &p->noverrides);
+	if (n && parse_named(diags, path, n, "spec.overrides", false, &p->overrides, &p->noverrides) ==
+			 SBX_ENOMEM) {
+		r = SBX_ENOMEM;
+		goto done;
+	}
 	n = sbx_ynode_get(spec, "budget");
 	if (n)
 		sbx_check_resources(diags, path, n, "spec.budget", false, &p->budget);
@@ -315,6 +338,10 @@ int sbx_policy_parse(sbx_policy **out, const char *path, const char *data, size_
 	read_ssh(diags, path, sbx_ynode_get(spec, "ssh"), p, &r);
 	read_deletion(diags, path, sbx_ynode_get(spec, "deletion"), p, &r);
 	check_sizes(diags, path, spec, p, &r);
+	if (r == SBX_ENOMEM || diags->oom) {
+		r = sbx_error_set(SBX_ENOMEM, "out of memory");
+		goto done;
+	}
 check:
 	r = 0;
 	for (size_t i = 0; i < diags->count; i++)

@@ -171,7 +171,13 @@ int sbx_templates_load(sbx_templates **out, const sbx_file *files, size_t nfiles
 		static const char *const top[] = { "apiVersion", "kind", "metadata", "spec", "data",
 			"stringData", "type", "rules", "subjects", "roleRef", "immutable", NULL };
 
-		if (sbx_yaml_load(&root, path, files[i].data, files[i].len, diags) < 0)
+		int lr = sbx_yaml_load(&root, path, files[i].data, files[i].len, diags);
+
+		if (lr == SBX_ENOMEM) {
+			r = lr;
+			break;
+		}
+		if (lr < 0)
 			continue;
 		if (!root || root->kind != SBX_YNODE_MAP) {
 			sbx_check_error(diags, path, root, "a template must be one Kubernetes object "
@@ -214,8 +220,14 @@ int sbx_templates_load(sbx_templates **out, const sbx_file *files, size_t nfiles
 		t->items[t->count].name = strdup(name->value);
 		t->items[t->count].root = root;
 		t->count++;
+		if (!t->items[t->count - 1].path || !t->items[t->count - 1].name) {
+			r = sbx_error_set(SBX_ENOMEM, "out of memory");
+			break;
+		}
 	}
-	if (diags->count > before || diags->oom)
+	if (r == 0 && diags->oom)
+		r = sbx_error_set(SBX_ENOMEM, "out of memory");
+	else if (r == 0 && diags->count > before)
 		r = SBX_EINVAL;
 	if (r == 0) {
 		*out = t;
@@ -589,7 +601,7 @@ int sbx_render(cJSON **out, const sbx_templates *t, const sbx_policy *p, const s
 	cJSON *values = NULL, *list = NULL;
 	sbx_effective e;
 	size_t before = diags->count, n = 0;
-	int r = 0;
+	int r = 0, fr;
 
 	if (!objs)
 		return sbx_error_set(SBX_ENOMEM, "out of memory");
@@ -611,9 +623,13 @@ int sbx_render(cJSON **out, const sbx_templates *t, const sbx_policy *p, const s
 		objs[n].obj = obj;
 		objs[n].t = &t->items[i];
 		n++;
-		if (finish_object(obj, &t->items[i],
-				  cJSON_GetObjectItem(values, "namespace")->valuestring, s->name,
-				  instance, diags) < 0)
+		fr = finish_object(obj, &t->items[i], cJSON_GetObjectItem(values, "namespace")->valuestring,
+				   s->name, instance, diags);
+		if (fr == SBX_ENOMEM) {
+			r = fr;
+			goto done;
+		}
+		if (fr < 0)
 			r = SBX_EINVAL;
 	}
 	if (r < 0 || diags->count > before)

@@ -140,8 +140,10 @@ int sbx_repo_load(sbx_repo **out, const sbx_repo_files *files, const char *prefi
 	if (files->ntemplates == 0)
 		sbx_diag_add(diags, prefix && *prefix ? prefix : ".", 0, 0, "no object templates "
 			     "found in templates/");
-	else
-		sbx_templates_load(&repo->templates, tfiles, files->ntemplates, diags);
+	else if (sbx_templates_load(&repo->templates, tfiles, files->ntemplates, diags) == SBX_ENOMEM) {
+		r = SBX_ENOMEM;
+		goto done;
+	}
 
 	repo->specs = calloc(files->nsandboxes ? files->nsandboxes : 1, sizeof(*repo->specs));
 	if (!repo->specs) {
@@ -158,11 +160,15 @@ int sbx_repo_load(sbx_repo **out, const sbx_repo_files *files, const char *prefi
 			goto done;
 		}
 		repo->nsandbox_files++;
-		if (sbx_spec_parse(&s, path, f->data, f->len, repo->policy, diags) == 0)
+		r = sbx_spec_parse(&s, path, f->data, f->len, repo->policy, diags);
+		free(path);
+		if (r == SBX_ENOMEM)
+			goto done;
+		if (r == 0)
 			repo->specs[repo->nspecs++] = s;
 		else
 			repo->ninvalid++;
-		free(path);
+		r = 0;
 	}
 	qsort(repo->specs, repo->nspecs, sizeof(*repo->specs), cmp_spec);
 	if (repo->policy)

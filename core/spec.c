@@ -24,7 +24,19 @@ bool sbx_spec_name_reserved(const char *name)
 	return false;
 }
 
-/* "dir/alice.yaml" -> "alice" (malloc'd), or NULL when not *.yaml. */
+/* Whether the file name of path is NAME.yaml with a NAME. */
+static bool is_yaml_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	return n > 5 && strcmp(base + n - 5, ".yaml") == 0;
+}
+
+/* "dir/alice.yaml" -> "alice" (malloc'd), or NULL when not *.yaml (or out
+ * of memory). */
 static char *name_from_path(const char *path)
 {
 	const char *base = strrchr(path, '/');
@@ -53,19 +65,22 @@ static void check_name(sbx_diags *d, const char *path, const sbx_ynode *n, const
 				p->namespace_prefix, 63 - prefix);
 	if (sbx_spec_name_reserved(n->value))
 		sbx_check_error(d, path, n, "metadata.name '%s' is reserved; pick another name", n->value);
-	if (!expect)
+	if (!expect && is_yaml_name(path))
+		d->oom = 1;
+	else if (!expect)
 		sbx_check_error(d, path, n, "sandbox files must be named NAME.yaml");
 	else if (strcmp(expect, n->value) != 0)
 		sbx_check_error(d, path, n, "metadata.name '%s' must equal the file name '%s'",
 				n->value, expect);
 	free(expect);
-	s->name = strdup(n->value);
+	if (!(s->name = strdup(n->value)))
+		d->oom = 1;
 }
 
 static void check_keys(sbx_diags *d, const char *path, const sbx_ynode *keys, const sbx_policy *p,
 		       sbx_spec *s)
 {
-	int min_bits = p ? p->min_rsa_bits : 3072;
+	int min_bits = p ? p->min_rsa_bits : 3072, r;
 
 	if (sbx_check_seq(d, path, keys, "spec.sshKeys") < 0)
 		return;
@@ -76,8 +91,10 @@ static void check_keys(sbx_diags *d, const char *path, const sbx_ynode *keys, co
 			return;
 	}
 	s->keys = calloc(keys->count, sizeof(*s->keys));
-	if (!s->keys)
+	if (!s->keys) {
+		d->oom = 1;
 		return;
+	}
 	for (size_t i = 0; i < keys->count && i < SBX_SPEC_MAX_KEYS; i++) {
 		const sbx_ynode *k = keys->items[i];
 		sbx_sshkey key = SBX_SSHKEY_INIT;
@@ -88,7 +105,12 @@ static void check_keys(sbx_diags *d, const char *path, const sbx_ynode *keys, co
 			continue;
 		}
 		sbx_error_clear();
-		if (sbx_sshkey_parse(&key, k->value, k->len, min_bits) < 0) {
+		r = sbx_sshkey_parse(&key, k->value, k->len, min_bits);
+		if (r == SBX_ENOMEM) {
+			d->oom = 1;
+			return;
+		}
+		if (r < 0) {
 			sbx_check_error(d, path, k, "spec.sshKeys[%zu]: %s", i, sbx_error_last());
 			continue;
 		}
@@ -113,8 +135,10 @@ static void check_ports(sbx_diags *d, const char *path, const sbx_ynode *ports, 
 		sbx_check_error(d, path, ports, "'spec.ports' lists %zu ports; at most %d are allowed",
 				ports->count, SBX_SPEC_MAX_PORTS);
 	s->ports = calloc(ports->count ? ports->count : 1, sizeof(int));
-	if (!s->ports)
+	if (!s->ports) {
+		d->oom = 1;
 		return;
+	}
 	for (size_t i = 0; i < ports->count; i++) {
 		const sbx_ynode *n = ports->items[i];
 		long long v;
@@ -161,8 +185,10 @@ static void check_env(sbx_diags *d, const char *path, const sbx_ynode *env, sbx_
 		sbx_check_error(d, path, env, "'spec.env' has %zu variables; at most %d are allowed",
 				env->count, SBX_SPEC_MAX_ENV);
 	s->env = calloc(env->count ? env->count : 1, sizeof(*s->env));
-	if (!s->env)
+	if (!s->env) {
+		d->oom = 1;
 		return;
+	}
 	for (size_t i = 0; i < env->count; i++) {
 		const sbx_ynode *k = env->keys[i], *v = env->items[i];
 		sbx_ytype t = sbx_ynode_type(v);
@@ -185,6 +211,10 @@ static void check_env(sbx_diags *d, const char *path, const sbx_ynode *env, sbx_
 		s->env[s->nenv].name = strdup(k->value);
 		s->env[s->nenv].value = strdup(v->value);
 		s->nenv++;
+		if (!s->env[s->nenv - 1].name || !s->env[s->nenv - 1].value) {
+			d->oom = 1;
+			return;
+		}
 	}
 }
 
@@ -201,7 +231,8 @@ static void check_spec(sbx_diags *d, const char *path, const sbx_ynode *spec, co
 		if (n->len > SBX_SPEC_MAX_OWNER)
 			sbx_check_error(d, path, n, "'spec.owner' is longer than %d characters",
 					SBX_SPEC_MAX_OWNER);
-		s->owner = strdup(n->value);
+		if (!(s->owner = strdup(n->value)))
+			d->oom = 1;
 	}
 	n = sbx_ynode_get(spec, "sshKeys");
 	if (!n)
@@ -211,7 +242,8 @@ static void check_spec(sbx_diags *d, const char *path, const sbx_ynode *spec, co
 		check_keys(d, path, n, p, s);
 	n = sbx_ynode_get(spec, "size");
 	if (n && sbx_check_string(d, path, n, spec, "spec.size", true) == 0) {
-		s->size = strdup(n->value);
+		if (!(s->size = strdup(n->value)))
+			d->oom = 1;
 		s->size_line = n->line;
 		s->size_col = n->col;
 		if (p && !sbx_policy_size(p, n->value)) {
@@ -237,7 +269,8 @@ static void check_spec(sbx_diags *d, const char *path, const sbx_ynode *spec, co
 		sbx_check_resources(d, path, n, "spec.resources", false, &s->resources);
 	n = sbx_ynode_get(spec, "image");
 	if (n && sbx_check_string(d, path, n, spec, "spec.image", true) == 0) {
-		s->image = strdup(n->value);
+		if (!(s->image = strdup(n->value)))
+			d->oom = 1;
 		if (p && !sbx_policy_image_allowed(p, n->value))
 			sbx_check_error(d, path, n, "image '%s' is not allowed by the policy "
 					"(spec.images.allowed)", n->value);
@@ -298,7 +331,7 @@ int sbx_spec_parse(sbx_spec **out, const char *path, const char *data, size_t le
 
 		sbx_policy_resolve(&e, policy, s, diags);
 	}
-	r = diags->count > before || diags->oom ? SBX_EINVAL : 0;
+	r = diags->oom ? sbx_error_set(SBX_ENOMEM, "out of memory") : diags->count > before ? SBX_EINVAL : 0;
 done:
 	sbx_ynode_free(root);
 	if (r == 0)

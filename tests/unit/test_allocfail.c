@@ -7,8 +7,8 @@
  * never a crash, never a wrong success, and (under the sanitizer build)
  * never a leak. malloc, calloc, realloc, strdup and strndup of our own code
  * are wrapped at link time, and cJSON allocates through the same hooks.
- * Loading a whole repository does not pass yet (sbx_policy_parse keeps a
- * policy whose strdup failed): see docs/testing.md.
+ * Loading and rendering a whole repository does not pass yet (rendering
+ * builds cJSON trees without checking each node): see docs/testing.md.
  */
 #include <setjmp.h>
 #include <stdarg.h>
