@@ -940,13 +940,18 @@ int cmd_diff(int argc, char **argv)
 		goto done;
 	}
 	rn.json = !strcmp(format, "json");
-	if ((status = cli_config_load(&cfg)) != EXIT_OK)
+	/* failures are 2 here: 1 means "differences" */
+	if (cli_config_load(&cfg) != EXIT_OK) {
+		status = EXIT_ERROR;
 		goto done;
+	}
 
 	/* the source */
 	if (rev) {
-		if ((status = cli_git_fetch(&g, oid, &cfg)) != EXIT_OK)
+		if (cli_git_fetch(&g, oid, &cfg) != EXIT_OK) {
+			status = EXIT_ERROR;
 			goto done;
+		}
 		if (sbx_git_resolve(g, rev, oid) < 0 || sbx_git_read(&files, g, oid, &diags) < 0) {
 			status = cli_error(EXIT_ERROR, "%s", sbx_error_last());
 			goto done;

@@ -91,6 +91,8 @@ diff_ --rev main --repo-url "file://$repo" --clone "$tmp/clone" ben
 check "--rev main: ben large" bash -c "rc 1 && grep -qE '^\+            cpu: \"?4\"?$' '$tmp/out'"
 diff_ --rev no-such-rev --repo-url "file://$repo" --clone "$tmp/clone"
 check "--rev of nothing: exit 2, naming it" bash -c "rc 2 && grep -q \"no revision 'no-such-rev'\" '$tmp/out'"
+diff_ --rev main --repo-url "file://$tmp/no-such-repo" --clone "$tmp/clone2"
+check "--rev from a repository that cannot be fetched: exit 2, not 1" rc 2
 kubectl -n "$(ns ben)" patch deployment sandbox --type json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/resources/limits/cpu","value":"1"}]' >/dev/null
 
 # a developer: sandbox-owner in ana's namespace, sandbox-viewer; no patch rights
