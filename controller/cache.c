@@ -232,7 +232,10 @@ int cache_new(cache **out, sbx_kube *k, cache_changed_fn fn, void *payload)
 			continue;
 		w->c = c;
 		w->kind = kind;
-		r = sbx_kube_watch_start(&w->w, k, kind, NULL, SBX_LABEL_MANAGED_BY "=" SBX_MANAGER, &h, w);
+		/* cluster-scoped names are one space shared with everyone: those
+		 * kinds are watched whole, so a name missing here is free */
+		r = sbx_kube_watch_start(&w->w, k, kind, NULL,
+					 kind->namespaced ? SBX_LABEL_MANAGED_BY "=" SBX_MANAGER : NULL, &h, w);
 		c->nwatches++;
 	}
 	if (r < 0) {

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The controller's view of the cluster: list+watch of every kind it
- * manages, filtered by the managed-by label, kept in a map from object key
+ * manages, namespaced kinds filtered by the managed-by label and
+ * cluster-scoped ones (Namespace, Sandbox) whole, so that a name missing
+ * from the cache is free and needs no look-up. Kept in a map from object key
  * ("GROUP/KIND/NAMESPACE/NAME") to the live object without the parts
  * diffing and health never read (managedFields, last-applied). Tells the
  * controller which sandbox an event touched.

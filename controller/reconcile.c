@@ -674,6 +674,7 @@ static void apply_pass(struct rec *r)
 	sbx_buf_dispose(&key);
 	po.instance = c->o.instance;
 	po.prune = r->v.prune;
+	po.cluster_known = true; /* the cache watches cluster-scoped kinds whole */
 	if (sbx_plan_make(&p, r->desired, live_objs, &po) < 0) {
 		cJSON_Delete(live_objs);
 		fail(r, "internal", "%s", sbx_error_last());

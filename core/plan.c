@@ -175,10 +175,12 @@ int sbx_plan_make(sbx_plan *out, const cJSON *desired, const cJSON *live,
 		now = annotation(obj, SBX_ANNOTATION_HASH);
 		if (l && was && now && !strcmp(was, now))
 			p.drifted++;
-		/* not known live: it may exist without our labels, unless it
-		 * belongs in a namespace we do not hold yet, which the
-		 * namespace's own check covers */
-		if (!l && (!kind || !kind->namespaced || ns_ours) && (r = add_copy(p.check, obj)) < 0)
+		/* not known live: it may exist without our labels, unless the
+		 * caller sees every object of its kind, or it belongs in a
+		 * namespace we do not hold yet, which the namespace's own check
+		 * covers */
+		if (!l && (!kind || (kind->namespaced ? ns_ours : !o->cluster_known)) &&
+		    (r = add_copy(p.check, obj)) < 0)
 			goto done;
 	}
 	if (ns) {

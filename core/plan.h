@@ -16,15 +16,20 @@
 typedef struct sbx_plan_options {
 	const char *instance;   /* the controller instance in tracking ids */
 	bool prune;             /* objects no longer desired may be deleted */
+	bool cluster_known;     /* `live` holds every cluster-scoped object there is (the
+				 * caller watches those kinds whole): one it lacks does not
+				 * exist, so it needs no look-up */
 } sbx_plan_options;
 
-#define SBX_PLAN_OPTIONS_INIT { "sandbox-controller", true }
+#define SBX_PLAN_OPTIONS_INIT { "sandbox-controller", true, false }
 
 typedef struct sbx_plan {
 	cJSON *apply;       /* desired objects that are missing or differ live, in the order
 			     * given (copies) */
 	cJSON *check;       /* of those, the ones to look up first because they may exist
-			     * without our labels (copies) */
+			     * without our labels: cluster-scoped ones unless
+			     * options.cluster_known, and namespaced ones in a namespace
+			     * of ours (copies) */
 	cJSON *conflicts;   /* strings: "KIND NS/NAME exists and is not managed by INSTANCE";
 			     * when any, nothing may be applied */
 	cJSON *prune;       /* live objects of ours no longer desired (copies; empty unless

@@ -36,7 +36,7 @@ typedef struct sbx_safety_live {
 	long long pending_since_ms;    /* status.pendingDeleteSince (wall clock); 0: none */
 	const char *ns_uid_recorded;   /* status.namespaceUID: the uid of the namespace this
 					* Sandbox created; NULL or "": it never created one */
-	bool ns_exists;                /* its namespace is in the cache (our labels) */
+	bool ns_exists;                /* its namespace is in the cluster (the cache) */
 	bool ns_ours;                  /* ... carrying our full tracking id */
 	const char *ns_uid;            /* ... with this uid */
 	bool ns_deleting;              /* ... and already being deleted */

@@ -165,6 +165,7 @@ struct row {
 	int conflicts, drifted;
 	size_t held;
 	bool hostkey;
+	bool cluster_known; /* the caller watches cluster-scoped kinds whole */
 };
 
 #define ALL_SAME "Sandbox:same Namespace:same ResourceQuota:same PersistentVolumeClaim:same " \
@@ -173,38 +174,49 @@ struct row {
 static const struct row rows[] = {
 	{ "a new sandbox: apply everything, look up what is cluster-wide", "", true,
 	  "Sandbox Namespace ResourceQuota PersistentVolumeClaim Deployment", "Sandbox Namespace", "",
-	  0, 0, 0, true },
-	{ "in sync: nothing at all", ALL_SAME, true, "", "", "", 0, 0, 0, false },
+	  0, 0, 0, true, false },
+	{ "a new sandbox, every cluster-wide object known: nothing to look up", "", true,
+	  "Sandbox Namespace ResourceQuota PersistentVolumeClaim Deployment", "", "", 0, 0, 0, true, true },
+	{ "in sync: nothing at all", ALL_SAME, true, "", "", "", 0, 0, 0, false, false },
 	{ "our namespace, an object missing: apply it, look it up first",
 	  "Sandbox:same Namespace:same ResourceQuota:same PersistentVolumeClaim:same Secret:same",
-	  true, "Deployment", "Deployment", "", 0, 0, 0, false },
+	  true, "Deployment", "Deployment", "", 0, 0, 0, false, false },
+	{ "our namespace, an object missing, cluster-wide known: still looked up (namespaced kinds "
+	  "are watched by label)",
+	  "Sandbox:same Namespace:same ResourceQuota:same PersistentVolumeClaim:same Secret:same",
+	  true, "Deployment", "Deployment", "", 0, 0, 0, false, true },
 	{ "changed out of band: apply again, counted as drift",
 	  "Sandbox:same Namespace:same ResourceQuota:drift PersistentVolumeClaim:same Deployment:drift "
-	  "Secret:same", true, "ResourceQuota Deployment", "", "", 0, 2, 0, false },
+	  "Secret:same", true, "ResourceQuota Deployment", "", "", 0, 2, 0, false, false },
 	{ "changed in git: apply, not drift",
 	  "Sandbox:same Namespace:same ResourceQuota:changed PersistentVolumeClaim:same "
-	  "Deployment:changed Secret:same", true, "ResourceQuota Deployment", "", "", 0, 0, 0, false },
+	  "Deployment:changed Secret:same", true, "ResourceQuota Deployment", "", "", 0, 0, 0, false, false },
 	{ "an object of the same name not made by us: a conflict, not applied",
 	  "Sandbox:same Namespace:unlabelled", true, "ResourceQuota PersistentVolumeClaim Deployment", "",
-	  "", 1, 0, 0, true },
+	  "", 1, 0, 0, true, false },
+	{ "... the same, with every cluster-wide object known", "Sandbox:same Namespace:unlabelled", true,
+	  "ResourceQuota PersistentVolumeClaim Deployment", "", "", 1, 0, 0, true, true },
+	{ "an unlabelled Sandbox of the same name, known: a conflict, nothing looked up",
+	  "Sandbox:unlabelled", true, "Namespace ResourceQuota PersistentVolumeClaim Deployment", "", "", 1,
+	  0, 0, true, true },
 	{ "another instance's object: a conflict",
 	  "Sandbox:same Namespace:same ResourceQuota:same PersistentVolumeClaim:same Deployment:other "
-	  "Secret:same", true, "", "", "", 1, 0, 0, false },
+	  "Secret:same", true, "", "", "", 1, 0, 0, false, false },
 	{ "dropped from the templates: pruned", ALL_SAME " ConfigMap:same", true, "", "", "ConfigMap", 0,
-	  0, 0, false },
+	  0, 0, false, false },
 	{ "dropped, while pruning is held: held, not pruned", ALL_SAME " ConfigMap:same", false, "", "",
-	  "", 0, 0, 1, false },
+	  "", 0, 0, 1, false, false },
 	{ "a copy of ours in another namespace: not pruned, no conflict",
 	  ALL_SAME " ConfigMap@elsewhere:same Deployment@elsewhere:same", true, "", "", "", 0, 0, 0,
-	  false },
+	  false, false },
 	{ "never pruned: the volume, the namespace, the host key, the Sandbox",
 	  "Sandbox/b:same Namespace/sbx-b:same PersistentVolumeClaim/data:same Secret:same "
 	  "Sandbox:same Namespace:same ResourceQuota:same PersistentVolumeClaim:same Deployment:same",
-	  true, "", "", "", 0, 0, 0, false },
+	  true, "", "", "", 0, 0, 0, false, false },
 	{ "another instance's or unlabelled objects: never pruned",
-	  ALL_SAME " ConfigMap/x:other ConfigMap/y:unlabelled", true, "", "", "", 0, 0, 0, false },
+	  ALL_SAME " ConfigMap/x:other ConfigMap/y:unlabelled", true, "", "", "", 0, 0, 0, false, false },
 	{ "already being deleted: not pruned again", ALL_SAME " ConfigMap:deleting", true, "", "", "", 0,
-	  0, 0, false },
+	  0, 0, false, false },
 };
 
 static void test_plan__table(void **state)
@@ -221,6 +233,7 @@ static void test_plan__table(void **state)
 		sbx_plan p;
 
 		o.prune = r->prune;
+		o.cluster_known = r->cluster_known;
 		assert_int_equal(sbx_plan_make(&p, want, live, &o), 0);
 		kinds_of(apply, sizeof(apply), p.apply);
 		kinds_of(check, sizeof(check), p.check);
