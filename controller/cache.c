@@ -92,31 +92,36 @@ static void index_del(cache *c, const char *sandbox, const char *key)
 }
 
 /* Keep what diffing and health read: drop bookkeeping that can be large. */
-static cJSON *trim(const cJSON *obj)
+static void trim(cJSON *obj)
 {
-	cJSON *copy = cJSON_Duplicate(obj, 1), *meta = cJSON_GetObjectItemCaseSensitive(copy, "metadata");
+	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
 
 	cJSON_DeleteItemFromObjectCaseSensitive(meta, "managedFields");
 	cJSON_DeleteItemFromObjectCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(meta, "annotations"),
 		"kubectl.kubernetes.io/last-applied-configuration");
-	return copy;
 }
 
-static void on_upsert(const cJSON *obj, void *payload)
+/* Takes obj: kept, trimmed, without a copy. */
+static void on_upsert(cJSON *obj, void *payload)
 {
 	struct watch *w = payload;
 	sbx_buf key = SBX_BUF_INIT;
 	struct entry *e, *old = NULL;
 	const char *name = label(obj, SBX_LABEL_NAME);
 
+	if (!obj)
+		return;
 	sbx_diff_key(&key, obj);
 	e = calloc(1, sizeof(*e));
-	if (!e || key.failed || !(e->obj = trim(obj))) {
-		free_entry(e);
+	if (!e || key.failed) {
+		free(e);
+		cJSON_Delete(obj);
 		sbx_buf_dispose(&key);
 		return;
 	}
+	trim(obj);
+	e->obj = obj;
 	e->from = w;
 	e->generation = w->generation;
 	e->sandbox = name ? strdup(name) : NULL;

@@ -1178,7 +1178,8 @@ static void watch_begin_stream(sbx_kube_watch *w)
 static void watch_list_page(sbx_kube_resp *resp, void *payload)
 {
 	sbx_kube_watch *w = payload;
-	const cJSON *items, *meta, *c, *rv, *item;
+	const cJSON *meta, *c, *rv;
+	cJSON *items, *item, *next;
 
 	w->list_req = NULL;
 	if (resp->err) {
@@ -1200,16 +1201,18 @@ static void watch_list_page(sbx_kube_resp *resp, void *payload)
 			w->h.list_begin(w->payload);
 	}
 	items = cJSON_GetObjectItemCaseSensitive(resp->body, "items");
-	cJSON_ArrayForEach(item, items) {
+	for (item = cJSON_IsArray(items) ? items->child : NULL; item; item = next) {
+		next = item->next;
+		cJSON_DetachItemViaPointer(items, item);
 		/* list items carry no apiVersion/kind: add them for the handlers */
-		cJSON *obj = (cJSON *)item;
-
-		if (!cJSON_GetObjectItemCaseSensitive(obj, "kind")) {
-			cJSON_AddStringToObject(obj, "apiVersion", w->kind->api_version);
-			cJSON_AddStringToObject(obj, "kind", w->kind->kind);
+		if (!cJSON_GetObjectItemCaseSensitive(item, "kind")) {
+			cJSON_AddStringToObject(item, "apiVersion", w->kind->api_version);
+			cJSON_AddStringToObject(item, "kind", w->kind->kind);
 		}
 		if (w->h.upsert)
-			w->h.upsert(obj, w->payload);
+			w->h.upsert(item, w->payload);
+		else
+			cJSON_Delete(item);
 	}
 	meta = cJSON_GetObjectItemCaseSensitive(resp->body, "metadata");
 	c = cJSON_GetObjectItemCaseSensitive(meta, "continue");
@@ -1259,10 +1262,10 @@ static size_t on_watch_data(req *r, const char *data, size_t n)
 	return n;
 }
 
-static void watch_event(sbx_kube_watch *w, const cJSON *ev)
+static void watch_event(sbx_kube_watch *w, cJSON *ev)
 {
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "type");
-	const cJSON *obj = cJSON_GetObjectItemCaseSensitive(ev, "object");
+	cJSON *obj = cJSON_GetObjectItemCaseSensitive(ev, "object");
 	const char *rv = meta_str(obj, "resourceVersion"), *t;
 
 	if (!cJSON_IsString(type) || !cJSON_IsObject(obj))
@@ -1272,17 +1275,17 @@ static void watch_event(sbx_kube_watch *w, const cJSON *ev)
 		w->restart = 2; /* 410 Gone and every other error: relist */
 		return;
 	}
+	if (rv)
+		set_str(&w->rv, rv); /* before upsert takes the object */
 	if (strcmp(t, "ADDED") == 0 || strcmp(t, "MODIFIED") == 0) {
 		if (w->h.upsert)
-			w->h.upsert(obj, w->payload);
+			w->h.upsert(cJSON_DetachItemViaPointer(ev, obj), w->payload);
 	} else if (strcmp(t, "DELETED") == 0) {
 		if (w->h.remove)
 			w->h.remove(obj, w->payload);
 	}
 	w->k->delivered++;
 	w->stream_events++;
-	if (rv)
-		set_str(&w->rv, rv);
 	w->failures = 0;
 }
 

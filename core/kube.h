@@ -183,8 +183,10 @@ typedef struct sbx_kube_watch_handlers {
 	 * list_done runs, objects not seen since list_begin are gone. */
 	void (*list_begin)(void *payload);
 	void (*list_done)(void *payload);
-	/* An object was added or changed / deleted. obj is borrowed. */
-	void (*upsert)(const cJSON *obj, void *payload);
+	/* An object was added or changed: obj is the handler's, to keep or
+	 * cJSON_Delete (a cache need not copy it). */
+	void (*upsert)(cJSON *obj, void *payload);
+	/* An object was deleted: obj is borrowed. */
 	void (*remove)(const cJSON *obj, void *payload);
 } sbx_kube_watch_handlers;
 

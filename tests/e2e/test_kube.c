@@ -491,22 +491,23 @@ struct seen {
 static void w_begin(void *p) { ((struct seen *)p)->lists++; }
 static void w_done(void *p) { (void)p; }
 
-static void w_upsert(const cJSON *obj, void *p)
+static void w_upsert(cJSON *obj, void *p)
 {
 	struct seen *s = p;
 	const char *name = mstr(obj, "name");
 	const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "data"), "v");
 	int i;
 
-	if (strncmp(name, "w-", 2) != 0)
-		return;
-	for (i = 0; i < s->n; i++)
-		if (strcmp(s->names[i], name) == 0)
-			break;
-	if (i == s->n && s->n < 64)
-		snprintf(s->names[s->n++], 32, "%s", name);
-	if (i < 64)
-		snprintf(s->values[i], 16, "%s", cJSON_IsString(v) ? v->valuestring : "");
+	if (strncmp(name, "w-", 2) == 0) {
+		for (i = 0; i < s->n; i++)
+			if (strcmp(s->names[i], name) == 0)
+				break;
+		if (i == s->n && s->n < 64)
+			snprintf(s->names[s->n++], 32, "%s", name);
+		if (i < 64)
+			snprintf(s->values[i], 16, "%s", cJSON_IsString(v) ? v->valuestring : "");
+	}
+	cJSON_Delete(obj); /* the handler's to keep or free */
 }
 
 static void w_remove(const cJSON *obj, void *p)

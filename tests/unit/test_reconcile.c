@@ -178,7 +178,7 @@ static void feed(const char *json)
 	assert_non_null(obj);
 	for (size_t i = 0; i < nwatches; i++)
 		if (!strcmp(watches[i].kind->kind, jstr(obj, "kind", NULL)))
-			watches[i].h.upsert(obj, watches[i].payload);
+			watches[i].h.upsert(cJSON_Duplicate(obj, 1), watches[i].payload);
 	cJSON_Delete(obj);
 }
 
