@@ -34,6 +34,9 @@ tmp=$(mktemp -d)
 id=$RANDOM
 port=$((21000 + id % 20000))
 pid=
+started=$(date +%s)
+# progress on stderr, so a long run says where it is and where time went
+phase() { printf '[%s] %s\n' "$(date -u -d "@$(( $(date +%s) - started ))" +%M:%S)" "$1" >&2; }
 cleanup() {
 	set +e
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null
@@ -51,6 +54,7 @@ trap "exit 143" INT TERM
 # KWOK nodes of its own, enough for both sides' pods (one per sandbox, one
 # CPU each for the small size), removed at the end
 nodes=$(( (3 * n + 99) / 100 ))
+phase "KWOK nodes and $n sandbox files"
 for ((i = 0; i < nodes; i++)); do
 	cat <<YAML
 ---
@@ -111,6 +115,7 @@ wait_ready() { # PREFIX: all N Deployments in namespaces PREFIX* have their repl
 	echo "controller.sh: the Deployments in $1* are not all ready after 600 s (enough KWOK nodes for $((2 * n)) pods?)" >&2
 	return 1
 }
+phase "waiting for an earlier run's namespaces to go"
 wait_gone '^[bkc][0-9]+-'
 
 # copy_repo L: the same sandboxes named L$id-NNN, in $tmp/Lrepo (so the
@@ -126,6 +131,7 @@ copy_repo() {
 
 # cold sync, baseline: kubectl apply --server-side of the same objects for
 # sandboxes named k$id-NNN
+phase "cold sync: kubectl apply --server-side"
 copy_repo k
 # and another manager label, so they stay out of the controller's cache
 "$cli" render --repo "$tmp/krepo" -o yaml |
@@ -138,6 +144,7 @@ krequests=$(grep -c '"Response" verb=' "$tmp/kubectl.log" || true)
 objects=$(grep -c '^---' "$tmp/objects.yaml")
 wait_ready "k$id-"
 
+phase "cold sync: the ceiling"
 # the ceiling: the same objects (sandboxes c$id-NNN) as plain server-side
 # applies, 64 in flight over HTTP/2, no reads and no status
 copy_repo c
@@ -148,6 +155,7 @@ ceiling=$("$build/tests/ssa_ceiling" "$tmp/ceiling.json" 64)
 t5=$(date +%s%N) c5=$(cpu_now)
 wait_ready "c$id-"
 
+phase "cold sync: sandbox-controller"
 # cold sync, controller: every object applied and every status written once
 t0=$(date +%s%N) c0=$(cpu_now)
 /usr/bin/time -f '%U %S' -o "$tmp/cpu1" "$ctl" "${ctl_args[@]}" --listen '' \
@@ -155,6 +163,7 @@ t0=$(date +%s%N) c0=$(cpu_now)
 t1=$(date +%s%N) c1=$(cpu_now)
 wait_ready "b$id-"
 
+phase "unchanged pass"
 # unchanged resync: first one pass that lets the statuses catch up with the
 # finished rollouts, then the measured one
 "$ctl" "${ctl_args[@]}" --listen '' --workers 32 --once --settle-timeout 120 2>"$tmp/run-settle.log"
@@ -163,6 +172,7 @@ wait_ready "b$id-"
 resync=$(grep -o 'API requests[^"]*' "$tmp/run2.log" | tail -1)
 cpu2=$(awk '{printf "%.2f", $1 + $2}' "$tmp/cpu2")
 
+phase "webhook latency ($rounds rounds)"
 # webhook latency: commit, webhook, until the quota shows the change
 secret=bench-$id
 printf '%s' "$secret" > "$tmp/secret"
@@ -196,6 +206,7 @@ for ((r = 0; r < rounds; r++)); do
 	e=$(date +%s%N)
 	echo $(( (e - s) / 1000000 )) >> "$tmp/lat"
 done
+phase "drift (50 edits)"
 # memory with every sandbox synced
 rss=$(awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
 # drift: 50 out-of-band edits of random sandboxes' quotas, each timed from
@@ -214,6 +225,7 @@ pct() { sort -n "$1" | awk -v q="$2" '{a[NR]=$1} END {i=int(NR*q+0.5); if (i<1) 
 p50=$(pct "$tmp/lat" 0.5) p99=$(pct "$tmp/lat" 0.99)
 d50=$(pct "$tmp/drift" 0.5) d99=$(pct "$tmp/drift" 0.99)
 
+phase "done"
 # figures side by side; the targets are printed, never asserted
 cs=$(secs "$t4" "$t5") ks=$(secs "$t2" "$t3") bs=$(secs "$t0" "$t1")
 ccpu=$(awk '{for (i = 1; i <= NF; i++) if ($i == "cpu") print $(i + 1)}' <<<"$ceiling")
