@@ -108,10 +108,10 @@ static void on_upsert(cJSON *obj, void *payload)
 	struct watch *w = payload;
 	sbx_buf key = SBX_BUF_INIT;
 	struct entry *e, *old = NULL;
-	const char *name = label(obj, SBX_LABEL_NAME);
+	const char *name = label(obj, SBX_LABEL_NAME); /* NULL-safe */
 
 	if (!obj)
-		return;
+		return; /* detaching it failed */
 	sbx_diff_key(&key, obj);
 	e = calloc(1, sizeof(*e));
 	if (!e || key.failed) {
