@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "kube.h"
+#include "kube-private.h"
 #include "render.h"
 #include "sbx_version.h"
 
@@ -452,9 +453,9 @@ static void status_error(sbx_kube_resp *out, long status)
 	if (cJSON_IsString(reason))
 		snprintf(out->reason, sizeof(out->reason), "%s", reason->valuestring);
 	out->err = err_from(out->reason[0] ? out->reason : NULL, status);
-	if (cJSON_IsString(msg))
+	if (cJSON_IsString(msg) && *msg->valuestring)
 		sbx_buf_puts(&m, msg->valuestring);
-	else
+	else /* no message, or an empty one: say at least what came back */
 		sbx_buf_printf(&m, "the API server answered HTTP %ld", status);
 	/* field causes, when the message does not already carry them */
 	cJSON_ArrayForEach(c, causes) {
@@ -467,6 +468,16 @@ static void status_error(sbx_kube_resp *out, long status)
 	}
 	snprintf(out->message, sizeof(out->message), "%s", sbx_buf_cstr(&m));
 	sbx_buf_dispose(&m);
+}
+
+void sbx_kube_read_response(sbx_kube_resp *out, long status, const char *body, size_t len)
+{
+	out->status = status;
+	out->raw = body;
+	out->raw_len = len;
+	out->body = len ? cJSON_ParseWithLength(body, len) : NULL;
+	if (status >= 300)
+		status_error(out, status);
 }
 
 static long long backoff(sbx_kube *k, int attempt)
@@ -548,19 +559,14 @@ static void finish(req *r, CURLcode cc)
 		return;
 	curl_multi_remove_handle(k->multi, r->easy);
 	deactivate(k, r);
-	resp.status = cc == CURLE_OK ? status : 0;
 	resp.attempts = r->attempts;
-	resp.raw = r->resp.len ? sbx_buf_cstr(&r->resp) : "";
-	resp.raw_len = r->resp.len;
-	if (r->resp.len)
-		resp.body = cJSON_ParseWithLength(r->resp.ptr, r->resp.len);
+	sbx_kube_read_response(&resp, cc == CURLE_OK ? status : 0,
+			       r->resp.len ? sbx_buf_cstr(&r->resp) : "", r->resp.len);
 	if (cc != CURLE_OK) {
 		resp.err = cc == CURLE_OPERATION_TIMEDOUT ? SBX_ETIMEOUT : SBX_ETRANSPORT;
 		snprintf(resp.message, sizeof(resp.message), "%s",
 			 r->too_big ? "the response is larger than the client's limit"
 				    : curl_easy_strerror(cc));
-	} else if (status >= 300) {
-		status_error(&resp, status);
 	}
 	if (r->watch)
 		watch_stream_ended(r->watch, cc, status, &resp);
@@ -1204,6 +1210,10 @@ static void watch_list_page(sbx_kube_resp *resp, void *payload)
 	for (item = cJSON_IsArray(items) ? items->child : NULL; item; item = next) {
 		next = item->next;
 		cJSON_DetachItemViaPointer(items, item);
+		if (!cJSON_IsObject(item)) { /* a broken server's: nothing to keep */
+			cJSON_Delete(item);
+			continue;
+		}
 		/* list items carry no apiVersion/kind: add them for the handlers */
 		if (!cJSON_GetObjectItemCaseSensitive(item, "kind")) {
 			cJSON_AddStringToObject(item, "apiVersion", w->kind->api_version);
@@ -1232,9 +1242,9 @@ static void watch_list_page(sbx_kube_resp *resp, void *payload)
 	watch_begin_stream(w);
 }
 
-static size_t on_watch_data(req *r, const char *data, size_t n)
+/* Split the stream into lines, parse each into w->events. */
+static size_t watch_take(sbx_kube_watch *w, const char *data, size_t n)
 {
-	sbx_kube_watch *w = r->watch;
 	size_t i = 0;
 
 	while (i < n) {
@@ -1260,6 +1270,11 @@ static size_t on_watch_data(req *r, const char *data, size_t n)
 		}
 	}
 	return n;
+}
+
+static size_t on_watch_data(req *r, const char *data, size_t n)
+{
+	return watch_take(r->watch, data, n);
 }
 
 static void watch_event(sbx_kube_watch *w, cJSON *ev)
@@ -1305,15 +1320,37 @@ static void watch_again(sbx_kube_watch *w, enum wstate state)
 	w->wake = now + (w->idle_restarts ? backoff(w->k, w->idle_restarts) : 0);
 }
 
+static void drop_req(sbx_kube *k, req *r);
+
+/* Hand w's parsed events to its handlers, up to one that asks for a relist. */
+static void deliver_events(sbx_kube_watch *w)
+{
+	while (w->events && w->events->child && w->restart != 2) {
+		cJSON *ev = cJSON_DetachItemViaPointer(w->events, w->events->child);
+
+		watch_event(w, ev);
+		cJSON_Delete(ev);
+	}
+}
+
+int sbx_kube_watch_feed(sbx_kube_watch *w, const char *data, size_t n)
+{
+	watch_take(w, data, n);
+	deliver_events(w);
+	return w->restart;
+}
+
+void sbx_kube_watch_feed_page(sbx_kube_watch *w, sbx_kube_resp *resp)
+{
+	drop_req(w->k, w->list_req);
+	w->list_req = NULL;
+	watch_list_page(resp, w);
+}
+
 static void dispatch_watches(sbx_kube *k)
 {
 	for (sbx_kube_watch *w = k->watches; w; w = w->next) {
-		while (w->events && w->events->child && w->restart != 2) {
-			cJSON *ev = cJSON_DetachItemViaPointer(w->events, w->events->child);
-
-			watch_event(w, ev);
-			cJSON_Delete(ev);
-		}
+		deliver_events(w);
 		if (w->restart == 2 && w->stream) {
 			/* stop the stream now; watch_stream_ended() relists */
 			req *r = w->stream;
@@ -1334,13 +1371,7 @@ static void dispatch_watches(sbx_kube *k)
 static void watch_stream_ended(sbx_kube_watch *w, CURLcode cc, long status, sbx_kube_resp *resp)
 {
 	w->stream = NULL;
-	/* deliver what arrived before the end */
-	while (w->events->child && w->restart != 2) {
-		cJSON *ev = cJSON_DetachItemViaPointer(w->events, w->events->child);
-
-		watch_event(w, ev);
-		cJSON_Delete(ev);
-	}
+	deliver_events(w); /* what arrived before the end */
 	while (w->events->child)
 		cJSON_Delete(cJSON_DetachItemViaPointer(w->events, w->events->child));
 	if (w->restart == 2 || status == 410 || resp->err == SBX_EGONE) {

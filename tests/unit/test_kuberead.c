@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * What the API client makes of an answer (core/kube.c through
+ * kube-private.h), without a server: a table of statuses and bodies and
+ * the error, reason and message each becomes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "error.h"
+#include "kinds.h"
+#include "kube-private.h"
+
+struct row {
+	const char *what;
+	long status;
+	const char *body;
+	int err;
+	const char *reason, *message;
+};
+
+static const struct row rows[] = {
+	{ "a success: no error, the body parsed", 200, "{\"kind\":\"ConfigMap\"}", 0, "", "" },
+	{ "a Status: its reason and message", 404,
+	  "{\"kind\":\"Status\",\"reason\":\"NotFound\",\"message\":\"configmaps \\\"x\\\" not found\"}",
+	  SBX_ENOTFOUND, "NotFound", "configmaps \"x\" not found" },
+	{ "field causes the message lacks are added", 422,
+	  "{\"kind\":\"Status\",\"reason\":\"Invalid\",\"message\":\"invalid\",\"details\":{\"causes\":"
+	  "[{\"field\":\"spec.x\",\"message\":\"must be positive\"},{\"message\":\"invalid\"}]}}",
+	  SBX_EINVALIDOBJ, "Invalid", "invalid; spec.x: must be positive" },
+	{ "an unknown reason: the code decides", 409, "{\"reason\":\"SomethingNew\",\"message\":\"m\"}",
+	  SBX_ECONFLICT, "SomethingNew", "m" },
+	{ "no body at all: the code, said plainly", 503, "", SBX_ESERVER, "",
+	  "the API server answered HTTP 503" },
+	{ "not JSON (a proxy's page): the code, said plainly", 502, "<html>bad gateway</html>",
+	  SBX_ESERVER, "", "the API server answered HTTP 502" },
+	{ "an empty message: the code, said plainly", 403, "{\"reason\":\"Forbidden\",\"message\":\"\"}",
+	  SBX_EFORBIDDEN, "Forbidden", "the API server answered HTTP 403" },
+	{ "a message that is not a string", 429, "{\"message\":42}", SBX_ETOOMANY, "",
+	  "the API server answered HTTP 429" },
+};
+
+static void test_kuberead__table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct row *r = &rows[i];
+		sbx_kube_resp resp;
+
+		memset(&resp, 0, sizeof(resp));
+		sbx_kube_read_response(&resp, r->status, r->body, strlen(r->body));
+		if (resp.err != r->err || resp.status != r->status || strcmp(resp.reason, r->reason) ||
+		    strcmp(resp.message, r->message))
+			fail_msg("row %zu '%s': err %d (want %d), reason '%s' (want '%s'), message '%s' "
+				 "(want '%s')", i, r->what, resp.err, r->err, resp.reason, r->reason,
+				 resp.message, r->message);
+		if (r->status < 300 && !resp.body)
+			fail_msg("row %zu '%s': the body was not parsed", i, r->what);
+		cJSON_Delete(resp.body);
+	}
+}
+
+static void count_object(cJSON *obj, void *payload)
+{
+	assert_true(cJSON_IsObject(obj));
+	(*(int *)payload)++;
+	cJSON_Delete(obj);
+}
+
+/* A list page's items reach the watch's handler as objects with their
+ * kind; anything else in the array (a broken server's) is dropped, never
+ * handed over. */
+static void test_kuberead__list_page_items(void **state)
+{
+	static sbx_kube_config cfg = { .server = "https://127.0.0.1:1" };
+	static const char page[] = "{\"items\":[{\"metadata\":{\"name\":\"a\"}},\"continue\",7,null,[],"
+				   "{\"metadata\":{\"name\":\"b\"}}],\"metadata\":{\"resourceVersion\":\"9\"}}";
+	sbx_kube_options o = SBX_KUBE_OPTIONS_INIT;
+	sbx_kube_watch_handlers h = { NULL, NULL, count_object, NULL };
+	sbx_kube_resp resp;
+	sbx_kube_watch *w;
+	sbx_kube *k;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(sbx_kube_new(&k, &cfg, &o), 0);
+	assert_int_equal(sbx_kube_watch_start(&w, k, sbx_kind_lookup("v1", "ConfigMap"), NULL, NULL, &h, &n), 0);
+	memset(&resp, 0, sizeof(resp));
+	sbx_kube_read_response(&resp, 200, page, strlen(page));
+	sbx_kube_watch_feed_page(w, &resp);
+	assert_int_equal(n, 2);
+	assert_true(sbx_kube_watch_synced(w));
+	assert_string_equal(sbx_kube_watch_version(w), "9");
+	cJSON_Delete(resp.body);
+	sbx_kube_watch_stop(w);
+	sbx_kube_free(k);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kuberead__table),
+		cmocka_unit_test(test_kuberead__list_page_items),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
