@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -23,6 +24,7 @@
 #include "buf.h"
 #include "error.h"
 #include "kube.h"
+#include "portforward-private.h"
 #include "portforward.h"
 #include "sbx_version.h"
 
@@ -32,6 +34,7 @@
 #define FRAME_MAX ((size_t)4 << 20)
 #define CHUNK (32 * 1024)
 #define IO_TIMEOUT_MS 20000
+#define OFFLINE_KEY "dGhlIHNhbXBsZSBub25jZQ=="   /* RFC 6455's example key */
 
 struct sbx_portforward {
 	CURL *easy;
@@ -43,6 +46,8 @@ struct sbx_portforward {
 	sbx_buf error;           /* what the error channel said */
 	bool upgraded;           /* the WebSocket is open: close it with a frame */
 	char *where;             /* "pod NS/NAME port P", for messages */
+	bool offline;            /* no connection (tests): what is sent goes to `sent` */
+	sbx_buf sent;
 };
 
 static int wait_sock(sbx_portforward *pf, short events, int timeout_ms)
@@ -61,6 +66,9 @@ static int send_all(sbx_portforward *pf, const void *data, size_t len)
 {
 	const char *p = data;
 
+	if (pf->offline)
+		return sbx_buf_put(&pf->sent, data, len) < 0 ?
+		       sbx_error_set(SBX_ENOMEM, "out of memory") : 0;
 	while (len) {
 		size_t n = 0;
 		CURLcode c = curl_easy_send(pf->easy, p, len, &n);
@@ -141,24 +149,24 @@ static int send_frame(sbx_portforward *pf, int opcode, const void *prefix, size_
 	return r;
 }
 
+/* A refused upgrade: its code, and the message of the Status in its body. */
 static int fail_status(sbx_portforward *pf, const char *head)
 {
-	int code = 0;
 	const char *body = strstr(head, "\r\n\r\n");
-	const char *msg = body ? strstr(body, "\"message\":\"") : NULL;
-	int mlen = 0;
+	cJSON *status = body ? cJSON_Parse(body + 4) : NULL;
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(status, "message");
+	const char *msg = cJSON_IsString(m) && m->valuestring[0] ? m->valuestring : NULL;
+	int code = 0, r;
 
 	if (sscanf(head, "HTTP/1.%*d %d", &code) != 1)
-		return sbx_error_set(SBX_ETRANSPORT, "%s: not an HTTP answer", pf->where);
-	if (msg) {
-		msg += 11;
-		while (msg[mlen] && msg[mlen] != '"' && mlen < 400)
-			mlen++;
-	}
-	return sbx_error_set(code == 403 ? SBX_EFORBIDDEN : code == 404 ? SBX_ENOTFOUND :
-			     code == 401 ? SBX_EUNAUTHORIZED : SBX_ETRANSPORT,
-			     "port-forward to %s refused (HTTP %d)%s%.*s", pf->where, code,
-			     msg ? ": " : "", mlen, msg ? msg : "");
+		r = sbx_error_set(SBX_ETRANSPORT, "%s: not an HTTP answer", pf->where);
+	else
+		r = sbx_error_set(code == 403 ? SBX_EFORBIDDEN : code == 404 ? SBX_ENOTFOUND :
+				  code == 401 ? SBX_EUNAUTHORIZED : SBX_ETRANSPORT,
+				  "port-forward to %s refused (HTTP %d)%s%.400s", pf->where, code,
+				  msg ? ": " : "", msg ? msg : "");
+	cJSON_Delete(status);
+	return r;
 }
 
 static bool header_is(const char *head, const char *name, const char *value)
@@ -178,11 +186,51 @@ static bool header_is(const char *head, const char *name, const char *value)
 	return false;
 }
 
+/* pf->in holds the answer to the upgrade up to `end` (its "\r\n\r\n"):
+ * a 101 whose Sec-WebSocket-Accept matches `key` and whose protocol is
+ * ours, or the failure it says. What follows the headers (the first
+ * frames) is kept in pf->in. */
+static int check_answer(sbx_portforward *pf, const char *key, char *end)
+{
+	unsigned char digest[SHA_DIGEST_LENGTH];
+	char accept[32];
+	sbx_buf both = SBX_BUF_INIT;
+
+	if (strncmp(pf->in.ptr, "HTTP/1.1 101", 12) != 0)
+		return fail_status(pf, sbx_buf_cstr(&pf->in));
+	sbx_buf_printf(&both, "%s" WS_GUID, key);
+	if (both.failed) {
+		sbx_buf_dispose(&both);
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
+	}
+	SHA1((const unsigned char *)both.ptr, both.len, digest);
+	sbx_buf_dispose(&both);
+	EVP_EncodeBlock((unsigned char *)accept, digest, sizeof(digest));
+	end[2] = '\0';   /* the headers, each line ending in CRLF */
+	if (!header_is(pf->in.ptr, "Sec-WebSocket-Accept", accept))
+		return sbx_error_set(SBX_ETRANSPORT, "%s: the WebSocket answer does not match the "
+				     "key", pf->where);
+	if (!header_is(pf->in.ptr, "Sec-WebSocket-Protocol", PROTOCOL))
+		return sbx_error_set(SBX_ETRANSPORT, "%s: the server does not speak " PROTOCOL,
+				     pf->where);
+	/* keep what came after the headers: the first frames */
+	{
+		size_t used = (size_t)(end + 4 - pf->in.ptr), rest = pf->in.len - used;
+
+		end[2] = '\r';
+
+		memmove(pf->in.ptr, pf->in.ptr + used, rest);
+		pf->in.len = rest;
+		pf->in.ptr[rest] = '\0';
+	}
+	return 0;
+}
+
 static int upgrade(sbx_portforward *pf, sbx_kube_config *cfg, const char *path)
 {
-	unsigned char nonce[16], digest[SHA_DIGEST_LENGTH];
-	char key[32], accept[32], hostport[512];
-	sbx_buf req = SBX_BUF_INIT, both = SBX_BUF_INIT;
+	unsigned char nonce[16];
+	char key[32], hostport[512];
+	sbx_buf req = SBX_BUF_INIT;
 	const char *host = cfg->server + strlen("https://");
 	char *end;
 	int r = 0;
@@ -217,35 +265,13 @@ static int upgrade(sbx_portforward *pf, sbx_kube_config *cfg, const char *path)
 			       r < 0 ? r : sbx_error_set(SBX_ETRANSPORT, "%s closed the connection",
 							 pf->where);
 	}
-	if (strncmp(pf->in.ptr, "HTTP/1.1 101", 12) != 0) {
+	if (strncmp(pf->in.ptr, "HTTP/1.1 101", 12) != 0 && wait_sock(pf, POLLIN, 500) > 0) {
 		/* give the error body a moment to arrive, for its message */
-		if (wait_sock(pf, POLLIN, 500) > 0)
-			while (recv_some(pf) > 0)
-				;
-		return fail_status(pf, sbx_buf_cstr(&pf->in));
+		while (recv_some(pf) > 0)
+			;
+		end = strstr(pf->in.ptr, "\r\n\r\n");
 	}
-	sbx_buf_printf(&both, "%s" WS_GUID, key);
-	SHA1((const unsigned char *)both.ptr, both.len, digest);
-	sbx_buf_dispose(&both);
-	EVP_EncodeBlock((unsigned char *)accept, digest, sizeof(digest));
-	end[2] = '\0';   /* the headers, each line ending in CRLF */
-	if (!header_is(pf->in.ptr, "Sec-WebSocket-Accept", accept))
-		return sbx_error_set(SBX_ETRANSPORT, "%s: the WebSocket answer does not match the "
-				     "key", pf->where);
-	if (!header_is(pf->in.ptr, "Sec-WebSocket-Protocol", PROTOCOL))
-		return sbx_error_set(SBX_ETRANSPORT, "%s: the server does not speak " PROTOCOL,
-				     pf->where);
-	/* keep what came after the headers: the first frames */
-	{
-		size_t used = (size_t)(end + 4 - pf->in.ptr), rest = pf->in.len - used;
-
-		end[2] = '\r';
-
-		memmove(pf->in.ptr, pf->in.ptr + used, rest);
-		pf->in.len = rest;
-		pf->in.ptr[rest] = '\0';
-	}
-	return 0;
+	return check_answer(pf, key, end);
 }
 
 int sbx_portforward_open(sbx_portforward **out, sbx_kube_config *cfg, const char *ns,
@@ -470,6 +496,61 @@ void sbx_portforward_free(sbx_portforward *pf)
 	curl_easy_cleanup(pf->easy);
 	sbx_buf_dispose(&pf->in);
 	sbx_buf_dispose(&pf->error);
+	sbx_buf_dispose(&pf->sent);
 	free(pf->where);
 	free(pf);
+}
+
+/* --- without a connection (core/portforward-private.h) -------------------- */
+
+int sbx_portforward_offline(sbx_portforward **out)
+{
+	sbx_portforward *pf = calloc(1, sizeof(*pf));
+
+	if (!pf || !(pf->where = strdup("pod 'offline/test' port 2222"))) {
+		free(pf);
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
+	}
+	pf->offline = true;
+	pf->sock = CURL_SOCKET_BAD;
+	pf->port_left[0] = pf->port_left[1] = 2;
+	sbx_buf_init(&pf->in, FRAME_MAX + HEADERS_MAX);
+	sbx_buf_init(&pf->error, 4096);
+	sbx_buf_init(&pf->sent, FRAME_MAX);
+	*out = pf;
+	return 0;
+}
+
+int sbx_portforward_feed(sbx_portforward *pf, const void *data, size_t len, int out_fd)
+{
+	char *end;
+	int r;
+
+	sbx_error_clear();
+	if (!data) {
+		/* the server closed: as the pump and the upgrade read that */
+		if (pf->upgraded)
+			return 1;
+		return pf->in.len ? fail_status(pf, sbx_buf_cstr(&pf->in)) :
+		       sbx_error_set(SBX_ETRANSPORT, "%s closed the connection", pf->where);
+	}
+	if (sbx_buf_put(&pf->in, data, len) < 0)
+		return sbx_error_set(SBX_ETRANSPORT, "%s sent more than a frame can hold", pf->where);
+	if (!pf->upgraded) {
+		if (!(end = strstr(pf->in.ptr, "\r\n\r\n")))
+			return pf->in.len > HEADERS_MAX ?
+			       sbx_error_set(SBX_ETRANSPORT, "%s: answer headers too long", pf->where) : 0;
+		if (strncmp(pf->in.ptr, "HTTP/1.1 101", 12) != 0)
+			return 0;   /* a refusal: its body may follow, read at the close */
+		if ((r = check_answer(pf, OFFLINE_KEY, end)) < 0)
+			return r;
+		pf->upgraded = true;
+	}
+	return take_frames(pf, out_fd);
+}
+
+const char *sbx_portforward_sent(const sbx_portforward *pf, size_t *len)
+{
+	*len = pf->sent.len;
+	return sbx_buf_cstr(&pf->sent);
 }

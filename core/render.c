@@ -5,7 +5,9 @@
  * enforced on every object, sorted into apply waves. Also the YAML writer
  * used for `sandbox render -o yaml`.
  */
+#include <math.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,6 +138,14 @@ static void check_tree(sbx_diags *d, const char *path, const sbx_ynode *n)
 		if (r < 0) {
 			sbx_check_error(d, path, n, "%s", err);
 			free(err);
+		}
+		if (sbx_ynode_type(n) == SBX_YTYPE_FLOAT) {
+			char *end;
+
+			if (!isfinite(strtod(n->value, &end)) || *end)
+				sbx_check_error(d, path, n, "'%s' is a number JSON cannot carry "
+						"(no infinity, NaN or beyond 1.8e308); quote it to keep "
+						"it as text", n->value);
 		}
 		return;
 	}
@@ -359,6 +369,15 @@ static cJSON *value_of(const cJSON *values, const struct ref *ref)
 	return cJSON_Duplicate(v, 1);
 }
 
+/* A number as YAML and JSON read it back: an integer without a point. */
+static void put_number(sbx_buf *b, double d)
+{
+	if (d >= -0x1p63 && d < 0x1p63 && d == (double)(long long)d)
+		sbx_buf_printf(b, "%lld", (long long)d);
+	else
+		sbx_buf_printf(b, "%.17g", d);
+}
+
 static void append_text(sbx_buf *b, const cJSON *v)
 {
 	if (cJSON_IsString(v))
@@ -366,7 +385,7 @@ static void append_text(sbx_buf *b, const cJSON *v)
 	else if (cJSON_IsBool(v))
 		sbx_buf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
 	else if (cJSON_IsNumber(v))
-		sbx_buf_printf(b, "%lld", (long long)v->valuedouble);
+		put_number(b, v->valuedouble);
 }
 
 /* Literal text of a scalar with "$${" unescaped, typed as YAML would. */
@@ -686,6 +705,29 @@ static int needs_quotes(const char *s)
 	return 0;
 }
 
+/* The escape of the character at p when YAML cannot carry it as it is
+ * (libyaml reads NEL, LS and PS as line breaks, and refuses C1 controls,
+ * a byte order mark and U+FFFE/U+FFFF), and its length in *len; NULL for
+ * any other character. ASCII controls are escaped by put_string. */
+static const char *unicode_escape(const unsigned char *p, size_t *len, char esc[8])
+{
+	*len = 2;
+	if (p[0] == 0xC2 && p[1] == 0x85)
+		return "\\N";
+	if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+		snprintf(esc, 8, "\\x%02x", p[1]);
+		return esc;
+	}
+	*len = 3;
+	if (p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9))
+		return p[2] == 0xA8 ? "\\L" : "\\P";
+	if (p[0] == 0xEF && ((p[1] == 0xBB && p[2] == 0xBF) || (p[1] == 0xBF && p[2] >= 0xBE))) {
+		snprintf(esc, 8, "\\u%04X", (p[0] & 0x0F) << 12 | (p[1] & 0x3F) << 6 | (p[2] & 0x3F));
+		return esc;
+	}
+	return NULL;
+}
+
 /* Whether s can be written plain and read back as the same string. */
 static int plain_ok(const char *s)
 {
@@ -700,7 +742,12 @@ static int plain_ok(const char *s)
 	for (const char *p = s; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 
+		size_t len;
+		char esc[8];
+
 		if (c < 0x20 || c == 0x7f)
+			return 0;
+		if (c >= 0x80 && unicode_escape((const unsigned char *)p, &len, esc))
 			return 0;
 		if ((c == ':' && (p[1] == ' ' || p[1] == '\0')) || (c == '#' && p > s && p[-1] == ' '))
 			return 0;
@@ -717,7 +764,15 @@ static void put_string(sbx_buf *b, const char *s)
 	sbx_buf_putc(b, '"');
 	for (const char *p = s; *p; p++) {
 		unsigned char c = (unsigned char)*p;
+		const char *u;
+		size_t len;
+		char esc[8];
 
+		if (c >= 0x80 && (u = unicode_escape((const unsigned char *)p, &len, esc))) {
+			sbx_buf_puts(b, u);
+			p += len - 1;
+			continue;
+		}
 		switch (c) {
 		case '"': sbx_buf_puts(b, "\\\""); break;
 		case '\\': sbx_buf_puts(b, "\\\\"); break;
@@ -740,10 +795,8 @@ static void put_scalar(sbx_buf *b, const cJSON *v)
 		put_string(b, v->valuestring);
 	else if (cJSON_IsBool(v))
 		sbx_buf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
-	else if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble)
-		sbx_buf_printf(b, "%lld", (long long)v->valuedouble);
 	else if (cJSON_IsNumber(v))
-		sbx_buf_printf(b, "%.17g", v->valuedouble);
+		put_number(b, v->valuedouble);
 	else if (cJSON_IsObject(v))
 		sbx_buf_puts(b, "{}");
 	else if (cJSON_IsArray(v))

@@ -909,6 +909,84 @@ static void test_render__yaml_round_trips_every_object(void **state)
 	sbx_templates_free(t);
 }
 
+static void test_render__yaml_escapes_what_yaml_cannot_carry(void **state)
+{
+	/* libyaml reads NEL, LS and PS as line breaks and refuses C1 controls,
+	 * a byte order mark and U+FFFE; each must come back as it went out */
+	static const struct { const char *value, *written; } rows[] = {
+		{ "one\xc2\x85two", "\"one\\Ntwo\"" },
+		{ "a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", "\"a\\Lb\\Pc\"" },
+		{ "\xc2\x80x\xc2\x9f", "\"\\x80x\\x9f\"" },
+		{ "\xef\xbb\xbf" "bom", "\"\\uFEFFbom\"" },
+		{ "\xef\xbf\xbe\xef\xbf\xbf", "\"\\uFFFE\\uFFFF\"" },
+		{ "caf\xc3\xa9 \xc2\xa0nbsp", "caf\xc3\xa9 \xc2\xa0nbsp" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		cJSON *obj = cJSON_CreateObject();
+		sbx_buf out = SBX_BUF_INIT, want = SBX_BUF_INIT;
+		sbx_diags d = SBX_DIAGS_INIT;
+		sbx_ynode *root = NULL;
+
+		cJSON_AddStringToObject(obj, "v", rows[i].value);
+		assert_int_equal(sbx_render_yaml(&out, obj), 0);
+		sbx_buf_printf(&want, "v: %s\n", rows[i].written);
+		assert_string_equal(sbx_buf_cstr(&out), sbx_buf_cstr(&want));
+		if (sbx_yaml_load(&root, "out.yaml", out.ptr, out.len, &d) != 0)
+			test_fail_with_diags(sbx_buf_cstr(&out), -1, &d);
+		assert_string_equal(sbx_ynode_get(root, "v")->value, rows[i].value);
+		sbx_ynode_free(root);
+		sbx_buf_dispose(&out);
+		sbx_buf_dispose(&want);
+		cJSON_Delete(obj);
+	}
+}
+
+static void test_render__yaml_numbers_beyond_long_long(void **state)
+{
+	cJSON *obj = cJSON_CreateObject();
+	sbx_buf out = SBX_BUF_INIT;
+
+	(void)state;
+	cJSON_AddNumberToObject(obj, "big", 1e20);
+	cJSON_AddNumberToObject(obj, "huge", -1e300);
+	cJSON_AddNumberToObject(obj, "max", 9007199254740992.0);
+	assert_int_equal(sbx_render_yaml(&out, obj), 0);
+	assert_string_equal(sbx_buf_cstr(&out), "big: 1e+20\nhuge: -1.0000000000000001e+300\n"
+			    "max: 9007199254740992\n");
+	sbx_buf_dispose(&out);
+	cJSON_Delete(obj);
+}
+
+static void test_render__numbers_json_cannot_carry_refused(void **state)
+{
+	static const char text[] =
+		"apiVersion: v1\n"
+		"kind: ConfigMap\n"
+		"metadata:\n"
+		"  name: motd\n"
+		"data:\n"
+		"  a: .inf\n"
+		"  b: 1e999\n"
+		"  c: .nan\n"
+		"  d: \".inf\"\n"
+		"  e: 1e300\n";
+	sbx_file f = { "templates/configmap.yaml", text, sizeof(text) - 1 };
+	sbx_diags d = SBX_DIAGS_INIT;
+	sbx_templates *t = NULL;
+
+	(void)state;
+	assert_int_equal(sbx_templates_load(&t, &f, 1, &d), SBX_EINVAL);
+	assert_int_equal(d.count, 3);
+	assert_string_equal(d.items[0].message, "'.inf' is a number JSON cannot carry (no infinity, "
+			    "NaN or beyond 1.8e308); quote it to keep it as text");
+	assert_int_equal(d.items[0].line, 6);
+	assert_int_equal(d.items[1].line, 7);
+	assert_int_equal(d.items[2].line, 8);
+	sbx_diags_dispose(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -934,6 +1012,9 @@ int main(void)
 		cmocka_unit_test(test_render__yaml_quotes_ambiguous_strings),
 		cmocka_unit_test(test_render__yaml_quotes_yaml11_booleans),
 		cmocka_unit_test(test_render__yaml_round_trips_every_object),
+		cmocka_unit_test(test_render__yaml_escapes_what_yaml_cannot_carry),
+		cmocka_unit_test(test_render__yaml_numbers_beyond_long_long),
+		cmocka_unit_test(test_render__numbers_json_cannot_carry_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
