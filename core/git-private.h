@@ -2,7 +2,8 @@
 /*
  * What git.c (fetching and reading) and gitwork.c (the CLI's working clone:
  * commit and push) share: the handle's fields and the per-operation
- * helpers. Not installed; only these two files include it.
+ * helpers. Not installed; only these two files and the tree reader's
+ * fuzzer (tests/fuzz/fuzz_gittree.c) include it.
  */
 #ifndef SBX_GIT_PRIVATE_H
 #define SBX_GIT_PRIVATE_H

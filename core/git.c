@@ -1405,6 +1405,15 @@ static int read_folder(struct filelist *l, struct strlist *refused, sbx_git *g, 
 			r = SBX_ENOMEM;
 			break;
 		}
+		if (strchr(name, '/')) {
+			/* git never writes one: such a name would pass for a file of
+			 * another folder, or shadow a sandbox's own file */
+			sbx_diag_add(diags, path.ptr, 0, 0, "a tree entry whose name holds '/' is "
+				     "not allowed (git does not write one)");
+			if (yaml || yml)
+				r = strlist_add(refused, path.ptr);
+			continue;
+		}
 		if (mode == GIT_FILEMODE_COMMIT) {
 			sbx_diag_add(diags, path.ptr, 0, 0, "submodules are not allowed");
 			if (yaml || yml)

@@ -442,6 +442,40 @@ static void test_git__refusals(void **state)
 	sbx_diags_dispose(&d);
 }
 
+static void test_git__slash_in_a_name(void **state)
+{
+	struct env *e = *state;
+	char c1[SBX_GIT_OID_HEX], got[SBX_GIT_OID_HEX];
+	sbx_diags d = SBX_DIAGS_INIT;
+	sbx_git_files f;
+	sbx_git *g;
+
+	base_repo(e, c1);
+	/* git never writes such a tree (mktree refuses it), a crafted commit
+	 * can: sandboxes/ holding "x/bob.yaml" beside alice.yaml */
+	sh("cd '%s' && blob=$(git rev-parse HEAD:sandboxes/bob.yaml) && "
+	   "alice=$(git rev-parse HEAD:sandboxes/alice.yaml) && "
+	   "sub=$(perl -e 'print \"100644 alice.yaml\\0\" . pack(\"H*\", $ARGV[0]) . "
+	   "\"100644 x/bob.yaml\\0\" . pack(\"H*\", $ARGV[1])' $alice $blob | "
+	   "git hash-object -t tree -w --literally --stdin) && "
+	   "root=$(printf '040000 tree %%s\\tsandboxes\\n040000 tree %%s\\ttemplates\\n' $sub "
+	   "$(git rev-parse HEAD:templates) | git mktree) && "
+	   "git update-ref refs/heads/main $(git commit-tree $root -p HEAD -m crafted)", e->src);
+	g = open_mirror(e, NULL);
+	assert_int_equal(sbx_git_fetch(g, got), 0);
+	assert_int_equal(sbx_git_read(&f, g, got, &d), 0);
+	assert_true(has_diag(&d, "sandboxes/x/bob.yaml",
+			     "a tree entry whose name holds '/' is not allowed (git does not write one)"));
+	assert_int_equal(d.count, 1);
+	assert_int_equal(f.nsandboxes, 1);
+	assert_string_equal(f.sandboxes[0].path, "sandboxes/alice.yaml");
+	assert_int_equal(f.nrefused, 1);
+	assert_string_equal(f.refused[0], "sandboxes/x/bob.yaml");
+	sbx_git_files_dispose(&f);
+	sbx_git_free(g);
+	sbx_diags_dispose(&d);
+}
+
 static void test_git__max_blob_option(void **state)
 {
 	struct env *e = *state;
@@ -681,6 +715,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_git__head_moves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git__diff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git__refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_git__slash_in_a_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git__max_blob_option, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git__folder_is_not_a_folder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git__failed_fetch_keeps_revision, setup, teardown),
