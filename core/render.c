@@ -269,12 +269,29 @@ int sbx_render_namespace(sbx_buf *out, const sbx_policy *p, const char *name)
 
 /* ---- values ---------------------------------------------------------- */
 
-static void add_quantity(cJSON *v, const char *key, const sbx_quantity *q)
+/* Add item to obj under key (to an array when key is NULL); item NULL, or
+ * a failed add, clears *ok (the item is freed). Returns item, or NULL. */
+static cJSON *put(cJSON *obj, const char *key, cJSON *item, bool *ok)
+{
+	if (item && obj && (key ? cJSON_AddItemToObject(obj, key, item) :
+			    cJSON_AddItemToArray(obj, item)))
+		return item;
+	cJSON_Delete(item);
+	*ok = false;
+	return NULL;
+}
+
+static void put_string_value(cJSON *obj, const char *key, const sbx_buf *b, bool *ok)
+{
+	put(obj, key, b->failed ? NULL : cJSON_CreateString(sbx_buf_cstr(b)), ok);
+}
+
+static void add_quantity(cJSON *v, const char *key, const sbx_quantity *q, bool *ok)
 {
 	sbx_buf b = SBX_BUF_INIT;
 
 	sbx_quantity_format(&b, q);
-	cJSON_AddStringToObject(v, key, sbx_buf_cstr(&b));
+	put_string_value(v, key, &b, ok);
 	sbx_buf_dispose(&b);
 }
 
@@ -282,57 +299,55 @@ static cJSON *make_values(const sbx_policy *p, const sbx_spec *s, const sbx_effe
 {
 	cJSON *v = cJSON_CreateObject(), *list;
 	sbx_buf b = SBX_BUF_INIT;
+	bool ok = v != NULL;
 
-	if (!v)
-		return NULL;
-	cJSON_AddStringToObject(v, "name", s->name);
+	put(v, "name", cJSON_CreateString(s->name), &ok);
 	sbx_render_namespace(&b, p, s->name);
-	cJSON_AddStringToObject(v, "namespace", sbx_buf_cstr(&b));
-	cJSON_AddStringToObject(v, "owner", s->owner);
-	cJSON_AddStringToObject(v, "size", e->size);
-	add_quantity(v, "cpu", &e->workload.cpu);
-	add_quantity(v, "memory", &e->workload.memory);
-	add_quantity(v, "storage", &e->workload.storage);
-	add_quantity(v, "quota.cpu", &e->quota.cpu);
-	add_quantity(v, "quota.memory", &e->quota.memory);
-	add_quantity(v, "quota.storage", &e->quota.storage);
-	cJSON_AddStringToObject(v, "image", s->image ? s->image : p->image_default);
-	cJSON_AddNumberToObject(v, "replicas", s->suspended ? 0 : 1);
-	cJSON_AddBoolToObject(v, "suspended", s->suspended);
+	put_string_value(v, "namespace", &b, &ok);
+	put(v, "owner", cJSON_CreateString(s->owner), &ok);
+	put(v, "size", cJSON_CreateString(e->size), &ok);
+	add_quantity(v, "cpu", &e->workload.cpu, &ok);
+	add_quantity(v, "memory", &e->workload.memory, &ok);
+	add_quantity(v, "storage", &e->workload.storage, &ok);
+	add_quantity(v, "quota.cpu", &e->quota.cpu, &ok);
+	add_quantity(v, "quota.memory", &e->quota.memory, &ok);
+	add_quantity(v, "quota.storage", &e->quota.storage, &ok);
+	put(v, "image", cJSON_CreateString(s->image ? s->image : p->image_default), &ok);
+	put(v, "replicas", cJSON_CreateNumber(s->suspended ? 0 : 1), &ok);
+	put(v, "suspended", cJSON_CreateBool(s->suspended), &ok);
 
 	sbx_buf_clear(&b);
-	list = cJSON_AddArrayToObject(v, "sshKeys");
+	list = put(v, "sshKeys", cJSON_CreateArray(), &ok);
 	for (size_t i = 0; i < s->nkeys; i++) {
 		sbx_buf line = SBX_BUF_INIT;
 
-		sbx_sshkey_format(&line, &s->keys[i]);
-		cJSON_AddItemToArray(list, cJSON_CreateString(sbx_buf_cstr(&line)));
+		if (sbx_sshkey_format(&line, &s->keys[i]) < 0)
+			ok = false;
+		put_string_value(list, NULL, &line, &ok);
 		sbx_buf_printf(&b, "%s\n", sbx_buf_cstr(&line));
 		sbx_buf_dispose(&line);
 	}
-	cJSON_AddStringToObject(v, "authorizedKeys", sbx_buf_cstr(&b));
+	put_string_value(v, "authorizedKeys", &b, &ok);
 
-	list = cJSON_AddArrayToObject(v, "ports");
+	list = put(v, "ports", cJSON_CreateArray(), &ok);
 	for (size_t i = 0; i < s->nports; i++) {
-		cJSON *port = cJSON_CreateObject();
+		cJSON *port = put(list, NULL, cJSON_CreateObject(), &ok);
 
 		sbx_buf_clear(&b);
 		sbx_buf_printf(&b, "p%d", s->ports[i]);
-		cJSON_AddStringToObject(port, "name", sbx_buf_cstr(&b));
-		cJSON_AddNumberToObject(port, "containerPort", s->ports[i]);
-		cJSON_AddStringToObject(port, "protocol", "TCP");
-		cJSON_AddItemToArray(list, port);
+		put_string_value(port, "name", &b, &ok);
+		put(port, "containerPort", cJSON_CreateNumber(s->ports[i]), &ok);
+		put(port, "protocol", cJSON_CreateString("TCP"), &ok);
 	}
-	list = cJSON_AddArrayToObject(v, "env");
+	list = put(v, "env", cJSON_CreateArray(), &ok);
 	for (size_t i = 0; i < s->nenv; i++) {
-		cJSON *var = cJSON_CreateObject();
+		cJSON *var = put(list, NULL, cJSON_CreateObject(), &ok);
 
-		cJSON_AddStringToObject(var, "name", s->env[i].name);
-		cJSON_AddStringToObject(var, "value", s->env[i].value);
-		cJSON_AddItemToArray(list, var);
+		put(var, "name", cJSON_CreateString(s->env[i].name), &ok);
+		put(var, "value", cJSON_CreateString(s->env[i].value), &ok);
 	}
 	sbx_buf_dispose(&b);
-	if (b.failed) {
+	if (!ok) {
 		cJSON_Delete(v);
 		return NULL;
 	}
@@ -361,8 +376,8 @@ static cJSON *value_of(const cJSON *values, const struct ref *ref)
 		sbx_buf b = SBX_BUF_INIT;
 		cJSON *s;
 
-		base64(&b, v->valuestring, strlen(v->valuestring));
-		s = cJSON_CreateString(sbx_buf_cstr(&b));
+		s = base64(&b, v->valuestring, strlen(v->valuestring)) < 0 ? NULL :
+		    cJSON_CreateString(sbx_buf_cstr(&b));
 		sbx_buf_dispose(&b);
 		return s;
 	}
@@ -398,7 +413,7 @@ static cJSON *literal(const sbx_ynode *n)
 		for (const char *p = n->value; *p; p++)
 			if (!(p[0] == '$' && p[1] == '$' && p[2] == '{'))
 				sbx_buf_putc(&b, *p);
-		out = cJSON_CreateString(sbx_buf_cstr(&b));
+		out = b.failed ? NULL : cJSON_CreateString(sbx_buf_cstr(&b));
 		goto done;
 	}
 	if (n->quoted) {
@@ -462,6 +477,11 @@ static cJSON *subst_scalar(const sbx_ynode *n, const cJSON *values)
 		if (ref.base64) {
 			cJSON *v = value_of(values, &ref);
 
+			if (!v) {
+				sbx_buf_dispose(&b);
+				free(err);
+				return NULL;
+			}
 			append_text(&b, v);
 			cJSON_Delete(v);
 		} else {
@@ -498,7 +518,11 @@ static cJSON *subst(const sbx_ynode *n, const cJSON *values)
 			return NULL;
 		}
 		if (n->kind == SBX_YNODE_MAP) {
-			cJSON_AddItemToObject(out, n->keys[i]->value, child);
+			if (!cJSON_AddItemToObject(out, n->keys[i]->value, child)) {
+				cJSON_Delete(child);
+				cJSON_Delete(out);
+				return NULL;
+			}
 		} else if (cJSON_IsArray(child) && n->items[i]->kind == SBX_YNODE_SCALAR) {
 			/* a list variable standing alone in a sequence item: splice */
 			while (child->child)
@@ -513,23 +537,31 @@ static cJSON *subst(const sbx_ynode *n, const cJSON *values)
 
 /* ---- metadata enforcement -------------------------------------------- */
 
+/* The object under key, made when missing or not an object; NULL when
+ * out of memory (or parent is NULL). */
 static cJSON *ensure_object(cJSON *parent, const char *key)
 {
 	cJSON *o = cJSON_GetObjectItemCaseSensitive(parent, key);
 
-	if (cJSON_IsObject(o))
+	if (!parent || cJSON_IsObject(o))
 		return o;
 	if (o)
 		cJSON_DeleteItemFromObjectCaseSensitive(parent, key);
 	return cJSON_AddObjectToObject(parent, key);
 }
 
-static void set_string(cJSON *obj, const char *key, const char *value)
+/* obj[key] = value, in place when key is there. 0, or SBX_ENOMEM (also
+ * when obj is NULL: an ensure_object that failed). */
+static int set_string(cJSON *obj, const char *key, const char *value)
 {
-	if (cJSON_GetObjectItemCaseSensitive(obj, key))
-		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, cJSON_CreateString(value));
-	else
-		cJSON_AddStringToObject(obj, key, value);
+	cJSON *s = obj ? cJSON_CreateString(value) : NULL;
+
+	if (s && (cJSON_GetObjectItemCaseSensitive(obj, key) ?
+		  cJSON_ReplaceItemInObjectCaseSensitive(obj, key, s) :
+		  cJSON_AddItemToObject(obj, key, s)))
+		return 0;
+	cJSON_Delete(s);
+	return SBX_ENOMEM;
 }
 
 static const char *str_at(const cJSON *obj, const char *a, const char *b)
@@ -554,14 +586,16 @@ int sbx_render_mark(cJSON *obj, const char *instance, const char *sandbox)
 {
 	cJSON *meta = ensure_object(obj, "metadata");
 	sbx_buf id = SBX_BUF_INIT;
-	int r = 0;
+	int r;
 
-	set_string(ensure_object(meta, "labels"), SBX_LABEL_MANAGED_BY, SBX_MANAGER);
-	if (sandbox)
-		set_string(ensure_object(meta, "labels"), SBX_LABEL_NAME, sandbox);
+	r = set_string(ensure_object(meta, "labels"), SBX_LABEL_MANAGED_BY, SBX_MANAGER);
+	if (r == 0 && sandbox)
+		r = set_string(ensure_object(meta, "labels"), SBX_LABEL_NAME, sandbox);
 	sbx_render_tracking_id(&id, instance, obj);
-	set_string(ensure_object(meta, "annotations"), SBX_ANNOTATION_TRACKING, sbx_buf_cstr(&id));
-	if (id.failed)
+	if (r == 0 && !id.failed)
+		r = set_string(ensure_object(meta, "annotations"), SBX_ANNOTATION_TRACKING,
+			       sbx_buf_cstr(&id));
+	if (r < 0 || id.failed)
 		r = sbx_error_set(SBX_ENOMEM, "out of memory");
 	sbx_buf_dispose(&id);
 	return r;
@@ -574,6 +608,8 @@ static int finish_object(cJSON *obj, const struct tmpl *t, const char *ns, const
 	const cJSON *oname = cJSON_GetObjectItemCaseSensitive(meta, "name");
 	const cJSON *ons = cJSON_GetObjectItemCaseSensitive(meta, "namespace");
 
+	if (!meta)
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
 	if (!cJSON_IsString(oname) || !sbx_is_dns_label(oname->valuestring, 63)) {
 		return sbx_check_error(d, t->path, t->root, "metadata.name must render to a DNS-1123 "
 				       "label");
@@ -583,7 +619,8 @@ static int finish_object(cJSON *obj, const struct tmpl *t, const char *ns, const
 			return sbx_check_error(d, t->path, t->root, "the template renders into namespace "
 					       "'%s', not the sandbox's namespace '%s'",
 					       cJSON_IsString(ons) ? ons->valuestring : "?", ns);
-		set_string(meta, "namespace", ns);
+		if (set_string(meta, "namespace", ns) < 0)
+			return sbx_error_set(SBX_ENOMEM, "out of memory");
 	} else if (strcmp(oname->valuestring, ns) != 0) {
 		return sbx_check_error(d, t->path, t->root, "the Namespace must be named '%s' "
 				       "(use ${namespace})", ns);

@@ -7,8 +7,8 @@
  * never a crash, never a wrong success, and (under the sanitizer build)
  * never a leak. malloc, calloc, realloc, strdup and strndup of our own code
  * are wrapped at link time, and cJSON allocates through the same hooks.
- * Loading and rendering a whole repository does not pass yet (rendering
- * builds cJSON trees without checking each node): see docs/testing.md.
+ * Loading this repository's own example and rendering every sandbox in
+ * it must also give, byte for byte, the YAML of a run without failures.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +20,8 @@
 #include <cjson/cJSON.h>
 
 #include "error.h"
+#include "render.h"
+#include "repo.h"
 #include "yamledit.h"
 #include "yamlfile.h"
 
@@ -93,6 +95,46 @@ static int run_yaml_edit(void)
 	return oom;
 }
 
+/* The example repository loaded and every sandbox rendered, as YAML; the
+ * first run (no failures) keeps its text, and every later success must
+ * match it. */
+static int run_repo_render(void)
+{
+	static char *baseline;
+	const char *root = getenv("SBX_SOURCE_ROOT");
+	sbx_diags d = SBX_DIAGS_INIT;
+	sbx_buf out = SBX_BUF_INIT;
+	sbx_repo *repo = NULL;
+	int r, oom = 0;
+
+	assert_non_null(root);
+	r = sbx_repo_load_dir(&repo, root, &d);
+	for (size_t i = 0; r == 0 && i < repo->nspecs; i++) {
+		cJSON *objs = NULL;
+
+		r = sbx_render(&objs, repo->templates, repo->policy, repo->specs[i], NULL, &d);
+		if (r == 0)
+			r = sbx_render_yaml_documents(&out, objs);
+		cJSON_Delete(objs);
+	}
+	if (r == 0 && out.failed)
+		r = SBX_ENOMEM;
+	if (r == SBX_ENOMEM || d.oom)
+		oom = 1;
+	else if (r != 0)
+		fail_msg("allocation %ld: the example did not load or render (%d): %s", fail_at, r,
+			 d.count ? d.items[0].message : sbx_error_last());
+	else if (!baseline)
+		baseline = __real_strdup(sbx_buf_cstr(&out));
+	else if (strcmp(baseline, sbx_buf_cstr(&out)) != 0)
+		fail_msg("allocation %ld: the rendered YAML differs from a run without failures",
+			 fail_at);
+	sbx_repo_free(repo);
+	sbx_diags_dispose(&d);
+	sbx_buf_dispose(&out);
+	return oom;
+}
+
 /* Run `fn` without failures to count its allocations, then once with each
  * of them failing. */
 static void torture(run_fn fn)
@@ -130,11 +172,18 @@ static void test_allocfail__yaml_edit(void **state)
 	torture(run_yaml_edit);
 }
 
+static void test_allocfail__repo_render(void **state)
+{
+	(void)state;
+	torture(run_repo_render);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_allocfail__yaml_load),
 		cmocka_unit_test(test_allocfail__yaml_edit),
+		cmocka_unit_test(test_allocfail__repo_render),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
