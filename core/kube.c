@@ -770,7 +770,8 @@ int sbx_kube_get(sbx_kube *k, cJSON **out, const sbx_kind *kind, const char *ns,
 
 	sbx_kube_path(&path, kind, ns, name, NULL);
 	describe(&what, "get", kind, ns, name);
-	r = call(k, "GET", sbx_buf_cstr(&path), NULL, NULL, out, sbx_buf_cstr(&what));
+	r = path.failed ? sbx_error_set(SBX_ENOMEM, "out of memory") :
+	    call(k, "GET", sbx_buf_cstr(&path), NULL, NULL, out, sbx_buf_cstr(&what));
 	sbx_buf_dispose(&path);
 	sbx_buf_dispose(&what);
 	return r;
@@ -798,7 +799,8 @@ int sbx_kube_list(sbx_kube *k, cJSON **items_out, char **rv_out, const sbx_kind 
 			append_query(&path, "labelSelector", selector);
 		if (cont)
 			append_query(&path, "continue", cont);
-		r = call(k, "GET", sbx_buf_cstr(&path), NULL, NULL, &page, sbx_buf_cstr(&what));
+		r = path.failed || lim.failed ? sbx_error_set(SBX_ENOMEM, "out of memory") :
+		    call(k, "GET", sbx_buf_cstr(&path), NULL, NULL, &page, sbx_buf_cstr(&what));
 		if (r == SBX_EGONE && cont && restarts++ < 3) {
 			/* the continue token expired: start the list again */
 			sbx_error_clear();
@@ -1038,8 +1040,8 @@ int sbx_kube_update_status(sbx_kube *k, cJSON **out, const cJSON *obj)
 	body = cJSON_PrintUnformatted(obj);
 	sbx_kube_path(&path, kind, meta_str(obj, "namespace"), name, "status");
 	describe(&what, "update status of", kind, meta_str(obj, "namespace"), name);
-	r = body ? call(k, "PUT", sbx_buf_cstr(&path), body, NULL, out, sbx_buf_cstr(&what))
-		 : sbx_error_set(SBX_ENOMEM, "out of memory");
+	r = body && !path.failed ? call(k, "PUT", sbx_buf_cstr(&path), body, NULL, out,
+					sbx_buf_cstr(&what)) : sbx_error_set(SBX_ENOMEM, "out of memory");
 	free(body);
 	sbx_buf_dispose(&path);
 	sbx_buf_dispose(&what);
@@ -1113,10 +1115,13 @@ int sbx_kube_start_event(sbx_kube *k, const cJSON *about, const char *type, cons
 
 /* ---- watch ----------------------------------------------------------- */
 
-static void set_str(char **dst, const char *s)
+/* *dst = a copy of s (NULL: none). False when the copy ran out of memory
+ * (*dst is then NULL). */
+static bool set_str(char **dst, const char *s)
 {
 	free(*dst);
 	*dst = s ? strdup(s) : NULL;
+	return !s || *dst;
 }
 
 static void watch_list_page(sbx_kube_resp *resp, void *payload);
@@ -1141,8 +1146,8 @@ static void watch_begin_list(sbx_kube_watch *w)
 	if (w->cont)
 		append_query(&path, "continue", w->cont);
 	q.path = sbx_buf_cstr(&path);
-	if (sbx_kube_start(w->k, &q, watch_list_page, w) < 0)
-		watch_schedule(w, W_WAIT_LIST);
+	if (path.failed || sbx_kube_start(w->k, &q, watch_list_page, w) < 0)
+		watch_schedule(w, W_WAIT_LIST);   /* a cut path would list the wrong things */
 	else
 		w->list_req = w->k->pending;
 	sbx_buf_dispose(&path);
@@ -1164,7 +1169,7 @@ static void watch_begin_stream(sbx_kube_watch *w)
 	if (w->selector)
 		append_query(&path, "labelSelector", w->selector);
 	q.path = sbx_buf_cstr(&path);
-	r = new_req(w->k, &q);
+	r = path.failed || t.failed ? NULL : new_req(w->k, &q);
 	sbx_buf_dispose(&path);
 	sbx_buf_dispose(&t);
 	if (!r) {
@@ -1181,6 +1186,14 @@ static void watch_begin_stream(sbx_kube_watch *w)
 	w->k->pending = r;
 }
 
+/* The list failed: ask for it again, from the start, after a backoff. */
+static void watch_list_again(sbx_kube_watch *w)
+{
+	set_str(&w->cont, NULL);
+	w->listing = false;
+	watch_schedule(w, W_WAIT_LIST);
+}
+
 static void watch_list_page(sbx_kube_resp *resp, void *payload)
 {
 	sbx_kube_watch *w = payload;
@@ -1188,17 +1201,18 @@ static void watch_list_page(sbx_kube_resp *resp, void *payload)
 	cJSON *items, *item, *next;
 
 	w->list_req = NULL;
-	if (resp->err) {
-		if (resp->err == SBX_EGONE && w->cont) {
-			/* the continue token expired: list again from the start */
-			set_str(&w->cont, NULL);
-			w->listing = false;
-			watch_begin_list(w);
-			return;
-		}
+	if (resp->err == SBX_EGONE && w->cont) {
+		/* the continue token expired: list again from the start */
 		set_str(&w->cont, NULL);
 		w->listing = false;
-		watch_schedule(w, W_WAIT_LIST);
+		watch_begin_list(w);
+		return;
+	}
+	items = cJSON_GetObjectItemCaseSensitive(resp->body, "items");
+	if (resp->err || !(cJSON_IsArray(items) || cJSON_IsNull(items))) {
+		/* an error, or a body that is not a list (or did not parse: out
+		 * of memory): never taken for an empty list */
+		watch_list_again(w);
 		return;
 	}
 	if (!w->listing) {
@@ -1206,7 +1220,6 @@ static void watch_list_page(sbx_kube_resp *resp, void *payload)
 		if (w->h.list_begin)
 			w->h.list_begin(w->payload);
 	}
-	items = cJSON_GetObjectItemCaseSensitive(resp->body, "items");
 	for (item = cJSON_IsArray(items) ? items->child : NULL; item; item = next) {
 		next = item->next;
 		cJSON_DetachItemViaPointer(items, item);
@@ -1215,9 +1228,12 @@ static void watch_list_page(sbx_kube_resp *resp, void *payload)
 			continue;
 		}
 		/* list items carry no apiVersion/kind: add them for the handlers */
-		if (!cJSON_GetObjectItemCaseSensitive(item, "kind")) {
-			cJSON_AddStringToObject(item, "apiVersion", w->kind->api_version);
-			cJSON_AddStringToObject(item, "kind", w->kind->kind);
+		if (!cJSON_GetObjectItemCaseSensitive(item, "kind") &&
+		    (!cJSON_AddStringToObject(item, "apiVersion", w->kind->api_version) ||
+		     !cJSON_AddStringToObject(item, "kind", w->kind->kind))) {
+			cJSON_Delete(item);
+			watch_list_again(w);
+			return;
 		}
 		if (w->h.upsert)
 			w->h.upsert(item, w->payload);
@@ -1228,12 +1244,17 @@ static void watch_list_page(sbx_kube_resp *resp, void *payload)
 	c = cJSON_GetObjectItemCaseSensitive(meta, "continue");
 	rv = cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion");
 	if (cJSON_IsString(c) && *c->valuestring) {
-		set_str(&w->cont, c->valuestring);
-		watch_begin_list(w);
+		if (!set_str(&w->cont, c->valuestring))
+			watch_list_again(w);   /* out of memory: not the end of the list */
+		else
+			watch_begin_list(w);
 		return;
 	}
 	set_str(&w->cont, NULL);
-	set_str(&w->rv, cJSON_IsString(rv) ? rv->valuestring : NULL);
+	if (!set_str(&w->rv, cJSON_IsString(rv) ? rv->valuestring : NULL)) {
+		watch_list_again(w);   /* a watch from no version would miss deletions */
+		return;
+	}
 	w->listing = false;
 	w->synced = true;
 	w->failures = 0;
@@ -1290,8 +1311,12 @@ static void watch_event(sbx_kube_watch *w, cJSON *ev)
 		w->restart = 2; /* 410 Gone and every other error: relist */
 		return;
 	}
-	if (rv)
-		set_str(&w->rv, rv); /* before upsert takes the object */
+	/* before upsert takes the object; a version lost to out of memory
+	 * would resume the watch from none, missing deletions: relist */
+	if (rv && !set_str(&w->rv, rv)) {
+		w->restart = 2;
+		return;
+	}
 	if (strcmp(t, "ADDED") == 0 || strcmp(t, "MODIFIED") == 0) {
 		if (w->h.upsert)
 			w->h.upsert(cJSON_DetachItemViaPointer(ev, obj), w->payload);

@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,8 @@
 #include <cjson/cJSON.h>
 
 #include "error.h"
+#include "kinds.h"
+#include "kube-private.h"
 #include "render.h"
 #include "repo.h"
 #include "yamledit.h"
@@ -135,6 +138,87 @@ static int run_repo_render(void)
 	return oom;
 }
 
+/* What a watch handed over, in order: "+NAME," upserted, "-NAME,"
+ * removed ("?" for an object without a name or kind). A fixed buffer, so
+ * recording allocates nothing. */
+static char seen[256];
+
+static void see(char op, const cJSON *obj)
+{
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(meta, "name");
+	size_t n = strlen(seen);
+
+	snprintf(seen + n, sizeof(seen) - n, "%c%s,", op,
+		 cJSON_IsString(name) && cJSON_GetObjectItemCaseSensitive(obj, "kind") ?
+		 name->valuestring : "?");
+}
+
+static void on_upsert(cJSON *obj, void *payload)
+{
+	(void)payload;
+	see('+', obj);
+	cJSON_Delete(obj);
+}
+
+static void on_remove(const cJSON *obj, void *payload)
+{
+	(void)payload;
+	see('-', obj);
+}
+
+/* A watch's list page, then its stream: every object handed over whole
+ * and in order, or the watch starting again from a list (what it does
+ * with a line it cannot parse) after handing over a prefix of them. */
+static int run_watch(void)
+{
+	static sbx_kube_config cfg = { .server = "https://127.0.0.1:1" };
+	static const char page[] = "{\"kind\":\"ConfigMapList\",\"apiVersion\":\"v1\",\"items\":["
+		"{\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"90\"}},"
+		"{\"metadata\":{\"name\":\"b\",\"resourceVersion\":\"95\"},\"data\":{\"k\":\"v\"}}],"
+		"\"metadata\":{\"resourceVersion\":\"100\"}}";
+	static const char stream[] =
+		"{\"type\":\"ADDED\",\"object\":{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\","
+		"\"metadata\":{\"name\":\"c\",\"resourceVersion\":\"101\"}}}\n"
+		"{\"type\":\"DELETED\",\"object\":{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\","
+		"\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"102\"}}}\n"
+		"{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\","
+		"\"metadata\":{\"resourceVersion\":\"103\"}}}\n";
+	static const char want[] = "+a,+b,+c,-a,";
+	sbx_kube_options o = SBX_KUBE_OPTIONS_INIT;
+	sbx_kube_watch_handlers h = { NULL, NULL, on_upsert, on_remove };
+	sbx_kube_watch *w = NULL;
+	sbx_kube_resp resp;
+	sbx_kube *k = NULL;
+	int r, oom = 0;
+
+	seen[0] = '\0';
+	if ((r = sbx_kube_new(&k, &cfg, &o)) < 0 ||
+	    (r = sbx_kube_watch_start(&w, k, sbx_kind_lookup("v1", "ConfigMap"), NULL, NULL, &h,
+				      NULL)) < 0) {
+		if (r != SBX_ENOMEM)
+			fail_msg("allocation %ld: the watch did not start (%d)", fail_at, r);
+		sbx_kube_free(k);
+		return 1;
+	}
+	memset(&resp, 0, sizeof(resp));
+	sbx_kube_read_response(&resp, 200, page, strlen(page));
+	sbx_kube_watch_feed_page(w, &resp);
+	cJSON_Delete(resp.body);
+	if (!sbx_kube_watch_synced(w))
+		oom = 1;   /* the list is asked for again */
+	else if (sbx_kube_watch_feed(w, stream, strlen(stream)) == 2)
+		oom = 1;   /* the watch starts again from a list */
+	else if (strcmp(seen, want) != 0 || strcmp(sbx_kube_watch_version(w), "103") != 0)
+		fail_msg("allocation %ld: handed over '%s' at version %s", fail_at, seen,
+			 sbx_kube_watch_version(w));
+	if (oom && strncmp(seen, want, strlen(seen)) != 0)
+		fail_msg("allocation %ld: handed over '%s' before starting again", fail_at, seen);
+	sbx_kube_watch_stop(w);
+	sbx_kube_free(k);
+	return oom;
+}
+
 /* Run `fn` without failures to count its allocations, then once with each
  * of them failing. */
 static void torture(run_fn fn)
@@ -178,12 +262,19 @@ static void test_allocfail__repo_render(void **state)
 	torture(run_repo_render);
 }
 
+static void test_allocfail__watch(void **state)
+{
+	(void)state;
+	torture(run_watch);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_allocfail__yaml_load),
 		cmocka_unit_test(test_allocfail__yaml_edit),
 		cmocka_unit_test(test_allocfail__repo_render),
+		cmocka_unit_test(test_allocfail__watch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

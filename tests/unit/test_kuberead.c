@@ -101,11 +101,47 @@ static void test_kuberead__list_page_items(void **state)
 	sbx_kube_free(k);
 }
 
+static void test_kuberead__list_page_not_a_list(void **state)
+{
+	/* a success whose body is not a list (a proxy's page, a body cut
+	 * short, one that did not parse) must not pass for an empty list:
+	 * the cache would take every object for deleted */
+	static sbx_kube_config cfg = { .server = "https://127.0.0.1:1" };
+	static const char *const bodies[] = { "<html>ok</html>", "", "{\"kind\":\"Status\"}",
+					      "{\"items\":{}}", "[1,2]" };
+	sbx_kube_options o = SBX_KUBE_OPTIONS_INIT;
+	sbx_kube_watch_handlers h = { NULL, NULL, count_object, NULL };
+	sbx_kube *k;
+
+	(void)state;
+	assert_int_equal(sbx_kube_new(&k, &cfg, &o), 0);
+	for (size_t i = 0; i <= sizeof(bodies) / sizeof(bodies[0]); i++) {
+		/* the last round: items null, an empty list as Go may write it */
+		const char *body = i < sizeof(bodies) / sizeof(bodies[0]) ? bodies[i] :
+				   "{\"items\":null,\"metadata\":{\"resourceVersion\":\"5\"}}";
+		sbx_kube_resp resp;
+		sbx_kube_watch *w;
+		int n = 0;
+
+		assert_int_equal(sbx_kube_watch_start(&w, k, sbx_kind_lookup("v1", "ConfigMap"), NULL,
+						      NULL, &h, &n), 0);
+		memset(&resp, 0, sizeof(resp));
+		sbx_kube_read_response(&resp, 200, body, strlen(body));
+		sbx_kube_watch_feed_page(w, &resp);
+		if (sbx_kube_watch_synced(w) != (i == sizeof(bodies) / sizeof(bodies[0])) || n != 0)
+			fail_msg("body '%s': synced %d, %d objects", body, sbx_kube_watch_synced(w), n);
+		cJSON_Delete(resp.body);
+		sbx_kube_watch_stop(w);
+	}
+	sbx_kube_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kuberead__table),
 		cmocka_unit_test(test_kuberead__list_page_items),
+		cmocka_unit_test(test_kuberead__list_page_not_a_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
