@@ -87,13 +87,25 @@ static int send_all(sbx_portforward *pf, const void *data, size_t len)
 	return 0;
 }
 
+/* Append what the server sent to pf->in: 0, or an SBX_E* (a frame and
+ * headers are bounded; out of memory is said as such). */
+static int keep(sbx_portforward *pf, const void *data, size_t n)
+{
+	if (n > pf->in.max - pf->in.len)
+		return sbx_error_set(SBX_ETRANSPORT, "%s sent more than a frame can hold", pf->where);
+	if (sbx_buf_put(&pf->in, data, n) < 0)
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
+	return 0;
+}
+
 /* Read one chunk into pf->in (at most CHUNK bytes, so the buffer stays
  * bounded by one frame and a chunk). Returns the bytes read (0: nothing
- * now, or the server closed: pf->closed), or SBX_ETRANSPORT. */
+ * now, or the server closed: pf->closed), or a negative SBX_E*. */
 static int recv_some(sbx_portforward *pf)
 {
 	char buf[CHUNK];
 	size_t n = 0;
+	int r;
 	CURLcode c = curl_easy_recv(pf->easy, buf, sizeof(buf), &n);
 
 	if (c == CURLE_AGAIN)
@@ -105,9 +117,8 @@ static int recv_some(sbx_portforward *pf)
 		pf->closed = true;
 		return 0;
 	}
-	if (sbx_buf_put(&pf->in, buf, n) < 0)
-		return sbx_error_set(SBX_ETRANSPORT, "%s sent more than a frame can hold", pf->where);
-	return (int)n;
+	r = keep(pf, buf, n);
+	return r < 0 ? r : (int)n;
 }
 
 /* One masked client frame. */
@@ -534,8 +545,8 @@ int sbx_portforward_feed(sbx_portforward *pf, const void *data, size_t len, int 
 		return pf->in.len ? fail_status(pf, sbx_buf_cstr(&pf->in)) :
 		       sbx_error_set(SBX_ETRANSPORT, "%s closed the connection", pf->where);
 	}
-	if (sbx_buf_put(&pf->in, data, len) < 0)
-		return sbx_error_set(SBX_ETRANSPORT, "%s sent more than a frame can hold", pf->where);
+	if ((r = keep(pf, data, len)) < 0)
+		return r;
 	if (!pf->upgraded) {
 		if (!(end = strstr(pf->in.ptr, "\r\n\r\n")))
 			return pf->in.len > HEADERS_MAX ?

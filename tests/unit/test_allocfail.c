@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
@@ -23,6 +24,7 @@
 #include "error.h"
 #include "kinds.h"
 #include "kube-private.h"
+#include "portforward-private.h"
 #include "render.h"
 #include "repo.h"
 #include "yamledit.h"
@@ -219,6 +221,45 @@ static int run_watch(void)
 	return oom;
 }
 
+/* Port-forward's reader: the upgrade's answer, pings, data split over
+ * frames (one of 1,000 bytes, so its buffer grows), fed in pieces; the
+ * data whole, or out of memory said as such. */
+static int run_portforward(void)
+{
+	static const char answer[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+		"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+		"Sec-WebSocket-Protocol: v4.channel.k8s.io\r\n\r\n"
+		"\x82\x03\x00\xae\x08" "\x89\x02hi" "\x82\x04\x00" "abc" "\x89\x05hello"
+		"\x02\x02\x00" "d" "\x80\x01" "e" "\x82\x7e\x03\xe9\x00";
+	char in[sizeof(answer) + 1000], out[1024], want[1024];
+	sbx_portforward *pf = NULL;
+	size_t got = 0;
+	int fds[2], r = 0, oom = 0;
+	ssize_t n;
+
+	memcpy(in, answer, sizeof(answer) - 1);
+	memset(in + sizeof(answer) - 1, 'x', 1000);
+	memcpy(want, "abcde", 5);
+	memset(want + 5, 'x', 1000);
+	want[1005] = '\0';
+	assert_int_equal(pipe(fds), 0);
+	if ((r = sbx_portforward_offline(&pf)) == 0)
+		for (size_t i = 0; i < sizeof(in) && r == 0; i += 7)
+			r = sbx_portforward_feed(pf, in + i, sizeof(in) - i < 7 ? sizeof(in) - i : 7,
+						 fds[1]);
+	close(fds[1]);
+	while (got < sizeof(out) - 1 && (n = read(fds[0], out + got, sizeof(out) - 1 - got)) > 0)
+		got += (size_t)n;
+	out[got] = '\0';
+	close(fds[0]);
+	if (r == SBX_ENOMEM)
+		oom = 1;
+	else if (r != 0 || strcmp(out, want) != 0)
+		fail_msg("allocation %ld: %d (%s), %zu bytes of data", fail_at, r, sbx_error_last(), got);
+	sbx_portforward_free(pf);
+	return oom;
+}
+
 /* Run `fn` without failures to count its allocations, then once with each
  * of them failing. */
 static void torture(run_fn fn)
@@ -268,6 +309,12 @@ static void test_allocfail__watch(void **state)
 	torture(run_watch);
 }
 
+static void test_allocfail__portforward(void **state)
+{
+	(void)state;
+	torture(run_portforward);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_allocfail__yaml_edit),
 		cmocka_unit_test(test_allocfail__repo_render),
 		cmocka_unit_test(test_allocfail__watch),
+		cmocka_unit_test(test_allocfail__portforward),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
