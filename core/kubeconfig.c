@@ -50,13 +50,15 @@ static int read_file(char **out, size_t *len, const char *path, size_t max, cons
 		return sbx_error_set(errno == ENOENT ? SBX_ENOTFOUND : SBX_EIO, "cannot read %s '%s': %s",
 				     what, path, strerror(errno));
 	sbx_buf_init(&b, max);
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && (size_t)n <= max - b.len)
 		if (sbx_buf_put(&b, chunk, (size_t)n) < 0)
 			break;
 	if (n < 0)
 		r = sbx_error_set(SBX_EIO, "cannot read %s '%s': %s", what, path, strerror(errno));
-	else if (b.failed)
+	else if (n > 0 && !b.failed)
 		r = sbx_error_set(SBX_EIO, "%s '%s' is larger than %zu bytes", what, path, max);
+	else if (b.failed)
+		r = sbx_error_set(SBX_ENOMEM, "out of memory");
 	close(fd);
 	if (r == 0) {
 		*out = sbx_buf_take(&b, len);
@@ -215,6 +217,13 @@ static int decode_b64(char **out, size_t *len, const char *text, const char *wha
 	for (const char *p = text; *p; p++)
 		if (*p != '\n' && *p != '\r' && *p != ' ')
 			sbx_buf_putc(&clean, *p);
+	if (clean.failed) {
+		/* never decoded from part of the text: a CA cut to nothing would
+		 * fall back to the system's */
+		sbx_buf_dispose(&clean);
+		free(buf);
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
+	}
 	got = clean.len % 4 ? -1 : EVP_DecodeBlock(buf, (const unsigned char *)clean.ptr, (int)clean.len);
 	if (got >= 0 && clean.len >= 2) {
 		pad = (clean.ptr[clean.len - 1] == '=') + (clean.ptr[clean.len - 2] == '=');
@@ -423,6 +432,13 @@ static int fill_exec(sbx_kube_config *c, const sbx_ynode *exec, const struct kfi
 		sbx_buf_printf(&b, "%s=%s", name ? name : "", value ? value : "");
 		c->exec_env[i] = sbx_buf_take(&b, NULL);
 	}
+	/* a NULL here would cut the plugin's arguments or environment short */
+	for (size_t i = 0; i <= nargs; i++)
+		if (!c->exec_argv[i])
+			return sbx_error_set(SBX_ENOMEM, "out of memory");
+	for (size_t i = 0; i < nenv; i++)
+		if (!c->exec_env[i])
+			return sbx_error_set(SBX_ENOMEM, "out of memory");
 	return run_exec(c);
 }
 
@@ -492,8 +508,9 @@ static int fill_cluster(sbx_kube_config *c, const sbx_ynode *cluster, const stru
 	n = strlen(c->server);
 	while (n > 8 && c->server[n - 1] == '/')
 		c->server[--n] = '\0';
-	if (str(cluster, "tls-server-name"))
-		c->tls_server_name = strdup(str(cluster, "tls-server-name"));
+	if (str(cluster, "tls-server-name") &&
+	    !(c->tls_server_name = strdup(str(cluster, "tls-server-name"))))
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
 	r = file_or_data(&c->ca, &c->ca_len, cluster, f, "certificate-authority",
 			 "certificate-authority-data");
 	return r;
@@ -521,7 +538,8 @@ int sbx_kubeconfig_load(sbx_kube_config **out, const sbx_kubeconfig_options *opt
 
 		sbx_buf_printf(&paths, "%s/.kube/config", home ? home : "");
 	}
-	r = load_files(&k, sbx_buf_cstr(&paths));
+	r = paths.failed ? sbx_error_set(SBX_ENOMEM, "out of memory") :
+	    load_files(&k, sbx_buf_cstr(&paths));
 	if (r < 0)
 		goto done;
 	for (size_t i = 0; !ctx_name && i < k.n; i++) {
@@ -583,7 +601,7 @@ int sbx_kubeconfig_in_cluster(sbx_kube_config **out, const char *root)
 	sbx_kube_config *c = NULL;
 	sbx_buf b = SBX_BUF_INIT;
 	char *ns = NULL;
-	size_t len;
+	size_t len = 0;
 	int r;
 
 	if (!root)
@@ -605,9 +623,14 @@ int sbx_kubeconfig_in_cluster(sbx_kube_config **out, const char *root)
 		r = sbx_kube_config_refresh_token(c);
 	if (r == 0) {
 		sbx_buf_printf(&b, "%s/namespace", root);
-		if (read_file(&ns, &len, sbx_buf_cstr(&b), 256, "namespace") < 0) {
-			sbx_error_clear();
+		int nr = read_file(&ns, &len, sbx_buf_cstr(&b), 256, "namespace");
+
+		if (nr == SBX_ENOMEM) {
+			r = nr;
+		} else if (nr < 0) {
+			sbx_error_clear();   /* no namespace file: "default" */
 			ns = strdup("default");
+			len = 0;
 		}
 		while (ns && len && ns[len - 1] == '\n')
 			ns[--len] = '\0';

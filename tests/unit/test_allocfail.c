@@ -24,6 +24,7 @@
 #include "error.h"
 #include "kinds.h"
 #include "kube-private.h"
+#include "kubeconfig.h"
 #include "portforward-private.h"
 #include "render.h"
 #include "repo.h"
@@ -260,6 +261,37 @@ static int run_portforward(void)
 	return oom;
 }
 
+/* Two kubeconfig files merged, kubectl's way, and the context of the
+ * first used: the same server, credentials and namespace as without
+ * failures, or out of memory. */
+static int run_kubeconfig(void)
+{
+	static char paths[2048], baseline[512];
+	const char *data = getenv("SBX_TEST_DATA");
+	sbx_kubeconfig_options o = SBX_KUBECONFIG_OPTIONS_INIT;
+	sbx_kube_config *c = NULL;
+	char got[512];
+	int r;
+
+	assert_non_null(data);
+	snprintf(paths, sizeof(paths), "%s/kubeconfig/inline.yaml:%s/kubeconfig/files.yaml", data,
+		 data);
+	o.paths = paths;
+	r = sbx_kubeconfig_load(&c, &o);
+	if (r == SBX_ENOMEM)
+		return 1;
+	if (r != 0)
+		fail_msg("allocation %ld: %d (%s)", fail_at, r, sbx_error_last());
+	snprintf(got, sizeof(got), "%s %s %zu %zu %zu %s %s", c->server, c->context, c->ca_len,
+		 c->cert_len, c->key_len, c->namespace, c->source);
+	if (!baseline[0])
+		memcpy(baseline, got, sizeof(got));
+	else if (strcmp(got, baseline) != 0)
+		fail_msg("allocation %ld: loaded '%s', not '%s'", fail_at, got, baseline);
+	sbx_kube_config_free(c);
+	return 0;
+}
+
 /* Run `fn` without failures to count its allocations, then once with each
  * of them failing. */
 static void torture(run_fn fn)
@@ -315,6 +347,12 @@ static void test_allocfail__portforward(void **state)
 	torture(run_portforward);
 }
 
+static void test_allocfail__kubeconfig(void **state)
+{
+	(void)state;
+	torture(run_kubeconfig);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_allocfail__repo_render),
 		cmocka_unit_test(test_allocfail__watch),
 		cmocka_unit_test(test_allocfail__portforward),
+		cmocka_unit_test(test_allocfail__kubeconfig),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -308,6 +308,13 @@ static void test_kubeconfig__in_cluster(void **state)
 	assert_int_equal(sbx_kubeconfig_in_cluster(&c, dir), 0);
 	assert_string_equal(c->server, "https://[fd00::1]:443");
 	sbx_kube_config_free(c);
+	/* no namespace file: "default" */
+	sbx_buf_clear(&p);
+	sbx_buf_printf(&p, "%s/namespace", dir);
+	remove(p.ptr);
+	assert_int_equal(sbx_kubeconfig_in_cluster(&c, dir), 0);
+	assert_string_equal(c->namespace, "default");
+	sbx_kube_config_free(c);
 	unsetenv("KUBERNETES_SERVICE_HOST");
 	unsetenv("KUBERNETES_SERVICE_PORT");
 	for (const char *f = "token\0ca.crt\0namespace\0"; *f; f += strlen(f) + 1) {
