@@ -236,3 +236,38 @@ bool sbx_is_dns_label(const char *s, size_t max)
 	}
 	return true;
 }
+
+int sbx_duration_parse(int64_t *out, const char *s)
+{
+	int64_t total = 0;
+	const char *p = s;
+
+	if (!*p)
+		return -1;
+	if (strcmp(s, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	while (*p) {
+		int64_t v = 0, unit;
+
+		if (*p < '0' || *p > '9')
+			return -1;
+		while (*p >= '0' && *p <= '9') {
+			if (v > INT64_MAX / 10 - 10)
+				return -1;
+			v = v * 10 + (*p++ - '0');
+		}
+		switch (*p++) {
+		case 'h': unit = 3600; break;
+		case 'm': unit = 60; break;
+		case 's': unit = 1; break;
+		default: return -1;
+		}
+		if (v > (INT64_MAX - total) / unit)
+			return -1;
+		total += v * unit;
+	}
+	*out = total;
+	return 0;
+}

@@ -9,6 +9,7 @@
 #define SBX_CHECK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "diag.h"
 #include "quantity.h"
@@ -53,6 +54,10 @@ int sbx_check_header(sbx_diags *d, const char *path, const sbx_ynode *root, cons
 /* Whether s is a DNS-1123 label (lowercase alphanumerics and '-', starts
  * and ends alphanumeric, at most max characters). */
 bool sbx_is_dns_label(const char *s, size_t max);
+
+/* A Go-style duration ("72h", "1h30m", "90s", or "0") in seconds into
+ * *out. Returns 0, or -1 when s is not one. */
+int sbx_duration_parse(int64_t *out, const char *s);
 
 /* Report a value at node n (or at the start of the file if n is NULL). */
 int sbx_check_error(sbx_diags *d, const char *path, const sbx_ynode *n, const char *fmt, ...)

@@ -22,42 +22,6 @@ static char *dup_value(const sbx_ynode *n, const char *fallback)
 	return strdup(n ? n->value : fallback);
 }
 
-/* Go-style duration: "72h", "1h30m", "90s". */
-static int parse_duration(int64_t *out, const char *s)
-{
-	int64_t total = 0;
-	const char *p = s;
-
-	if (!*p)
-		return -1;
-	if (strcmp(s, "0") == 0) {
-		*out = 0;
-		return 0;
-	}
-	while (*p) {
-		int64_t v = 0, unit;
-
-		if (*p < '0' || *p > '9')
-			return -1;
-		while (*p >= '0' && *p <= '9') {
-			if (v > INT64_MAX / 10 - 10)
-				return -1;
-			v = v * 10 + (*p++ - '0');
-		}
-		switch (*p++) {
-		case 'h': unit = 3600; break;
-		case 'm': unit = 60; break;
-		case 's': unit = 1; break;
-		default: return -1;
-		}
-		if (v > (INT64_MAX - total) / unit)
-			return -1;
-		total += v * unit;
-	}
-	*out = total;
-	return 0;
-}
-
 static int parse_named(sbx_diags *d, const char *path, const sbx_ynode *map, const char *field,
 		       bool required, sbx_named_resources **out, size_t *count)
 {
@@ -205,7 +169,7 @@ static void read_deletion(sbx_diags *d, const char *path, const sbx_ynode *del, 
 	if (sbx_check_known_fields(d, path, del, "spec.deletion", known) < 0)
 		*r = SBX_EINVAL;
 	grace = sbx_ynode_get(del, "gracePeriod");
-	if (grace && (grace->kind != SBX_YNODE_SCALAR || parse_duration(&p->grace_period_s, grace->value) < 0))
+	if (grace && (grace->kind != SBX_YNODE_SCALAR || sbx_duration_parse(&p->grace_period_s, grace->value) < 0))
 		*r = sbx_check_error(d, path, grace, "'spec.deletion.gracePeriod' must be a duration "
 				     "such as \"72h\", \"1h30m\" or \"90s\"");
 	prune = sbx_ynode_get(del, "maxPrunePercent");
@@ -216,6 +180,27 @@ static void read_deletion(sbx_diags *d, const char *path, const sbx_ynode *del, 
 		else
 			p->max_prune_percent = (int)v;
 	}
+}
+
+/* spec.idle: when an unused sandbox is scaled to zero (absent: never). */
+static void read_idle(sbx_diags *d, const char *path, const sbx_ynode *idle, sbx_policy *p, int *r)
+{
+	static const char *const known[] = { "suspendAfter", NULL };
+	const sbx_ynode *after;
+
+	if (!idle)
+		return;
+	if (sbx_check_map(d, path, idle, NULL, "spec.idle") < 0) {
+		*r = SBX_EINVAL;
+		return;
+	}
+	if (sbx_check_known_fields(d, path, idle, "spec.idle", known) < 0)
+		*r = SBX_EINVAL;
+	after = sbx_ynode_get(idle, "suspendAfter");
+	if (after && (after->kind != SBX_YNODE_SCALAR ||
+		      sbx_duration_parse(&p->idle_after_s, after->value) < 0))
+		*r = sbx_check_error(d, path, after, "'spec.idle.suspendAfter' must be a duration "
+				     "such as \"8h\", \"1h30m\" or \"90s\" (\"0\": never)");
 }
 
 /* Sizes must fit the caps, and the default size must exist. */
@@ -264,7 +249,7 @@ int sbx_policy_parse(sbx_policy **out, const char *path, const char *data, size_
 {
 	static const char *const top[] = { "apiVersion", "kind", "metadata", "spec", NULL };
 	static const char *const fields[] = { "namespacePrefix", "defaultSize", "sizes", "limits",
-		"overrides", "budget", "images", "ssh", "deletion", NULL };
+		"overrides", "budget", "images", "ssh", "deletion", "idle", NULL };
 	sbx_ynode *root = NULL;
 	const sbx_ynode *spec, *n;
 	sbx_policy *p = NULL;
@@ -337,6 +322,7 @@ int sbx_policy_parse(sbx_policy **out, const char *path, const char *data, size_
 	copy_images(diags, path, spec, p, &r);
 	read_ssh(diags, path, sbx_ynode_get(spec, "ssh"), p, &r);
 	read_deletion(diags, path, sbx_ynode_get(spec, "deletion"), p, &r);
+	read_idle(diags, path, sbx_ynode_get(spec, "idle"), p, &r);
 	check_sizes(diags, path, spec, p, &r);
 	if (r == SBX_ENOMEM || diags->oom) {
 		r = sbx_error_set(SBX_ENOMEM, "out of memory");
@@ -413,6 +399,7 @@ int sbx_policy_resolve(sbx_effective *out, const sbx_policy *p, const sbx_spec *
 				    s->size_col ? s->size_col : 1, "size '%s' is not defined in the "
 				    "policy", e.size ? e.size : "");
 	e.size = size->name;
+	e.idle_after_s = s->idle_after_s >= 0 ? s->idle_after_s : p->idle_after_s;
 	ovr = sbx_policy_override(p, s->name);
 	e.workload = size->r;
 	e.workload.line_cpu = e.workload.line_memory = e.workload.line_storage = 0;

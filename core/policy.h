@@ -40,6 +40,7 @@ typedef struct sbx_policy {
 	char *ssh_endpoint;            /* "" = API server port-forward */
 	int64_t grace_period_s;        /* deletion.gracePeriod in seconds, default 72h */
 	int max_prune_percent;         /* default 20 */
+	int64_t idle_after_s;          /* idle.suspendAfter in seconds; 0 (the default): never */
 } sbx_policy;
 
 /* What one sandbox gets: `workload` sizes the container and volume,
@@ -49,6 +50,7 @@ typedef struct sbx_effective {
 	const char *size;              /* size class name; borrowed from the policy */
 	sbx_resources workload;
 	sbx_resources quota;
+	int64_t idle_after_s;          /* suspended after this long unused; 0: never */
 } sbx_effective;
 
 /* Parse and validate a policy file. Every problem goes to diags. Returns 0

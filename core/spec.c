@@ -218,11 +218,33 @@ static void check_env(sbx_diags *d, const char *path, const sbx_ynode *env, sbx_
 	}
 }
 
+/* spec.idle: suspendAfter, a duration or "never". */
+static void check_idle(sbx_diags *d, const char *path, const sbx_ynode *idle, sbx_spec *s)
+{
+	static const char *const fields[] = { "suspendAfter", NULL };
+	const sbx_ynode *n;
+	int64_t v;
+
+	if (sbx_check_map(d, path, idle, NULL, "spec.idle") < 0)
+		return;
+	sbx_check_known_fields(d, path, idle, "spec.idle", fields);
+	n = sbx_ynode_get(idle, "suspendAfter");
+	if (!n)
+		return;
+	if (n->kind == SBX_YNODE_SCALAR && strcmp(n->value, "never") == 0)
+		s->idle_after_s = 0;
+	else if (n->kind != SBX_YNODE_SCALAR || sbx_duration_parse(&v, n->value) < 0 || v <= 0)
+		sbx_check_error(d, path, n, "'spec.idle.suspendAfter' must be a duration such as "
+				"\"8h\" or \"45m\", or never");
+	else
+		s->idle_after_s = v;
+}
+
 static void check_spec(sbx_diags *d, const char *path, const sbx_ynode *spec, const sbx_policy *p,
 		       sbx_spec *s)
 {
 	static const char *const fields[] = { "owner", "sshKeys", "size", "resources", "image",
-		"suspended", "ports", "env", NULL };
+		"suspended", "idle", "ports", "env", NULL };
 	const sbx_ynode *n;
 
 	sbx_check_known_fields(d, path, spec, "spec", fields);
@@ -282,6 +304,9 @@ static void check_spec(sbx_diags *d, const char *path, const sbx_ynode *spec, co
 		else
 			s->suspended = n->value[0] == 't' || n->value[0] == 'T';
 	}
+	n = sbx_ynode_get(spec, "idle");
+	if (n)
+		check_idle(d, path, n, s);
 	n = sbx_ynode_get(spec, "ports");
 	if (n)
 		check_ports(d, path, n, s);
@@ -314,6 +339,7 @@ int sbx_spec_parse(sbx_spec **out, const char *path, const char *data, size_t le
 		r = sbx_error_set(SBX_ENOMEM, "out of memory");
 		goto done;
 	}
+	s->idle_after_s = -1;
 	sbx_check_known_fields(diags, path, root, "the sandbox file", top);
 	sbx_check_header(diags, path, root, "Sandbox");
 	meta = sbx_ynode_get(root, "metadata");

@@ -37,6 +37,7 @@ struct sbx_spec {
 	sbx_resources resources;/* developer overrides; absent fields unset */
 	char *image;            /* NULL: the policy's default */
 	bool suspended;
+	int64_t idle_after_s;   /* spec.idle.suspendAfter: -1 unset (the policy's), 0 never */
 	int *ports;
 	size_t nports;
 	sbx_env_var *env;

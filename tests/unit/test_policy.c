@@ -172,9 +172,26 @@ static void test_policy__durations_and_ssh(void **state)
 					  "    s: {cpu: \"1\", memory: 1Gi, storage: 1Gi}\n"
 					  "  images: {default: \"debian:12\"}\n"
 					  "  ssh: {minRsaBits: 4096, endpoint: \"ssh.example.com:2222\"}\n"
-					  "  deletion: {gracePeriod: 1h30m, maxPrunePercent: 0}\n");
+					  "  deletion: {gracePeriod: 1h30m, maxPrunePercent: 0}\n"
+					  "  idle: {suspendAfter: 8h}\n");
+	sbx_spec *alice = spec_text("alice", "");
+	sbx_spec *bob = spec_text("bob", "  idle: {suspendAfter: never}\n");
+	sbx_spec *carol = spec_text("carol", "  idle: {suspendAfter: 45m}\n");
+	sbx_diags d = SBX_DIAGS_INIT;
+	sbx_effective e;
 
 	(void)state;
+	assert_int_equal(p->idle_after_s, 8 * 3600);
+	/* a sandbox's own suspendAfter wins; never is 0 */
+	assert_int_equal(sbx_policy_resolve(&e, p, alice, &d), 0);
+	assert_int_equal(e.idle_after_s, 8 * 3600);
+	assert_int_equal(sbx_policy_resolve(&e, p, bob, &d), 0);
+	assert_int_equal(e.idle_after_s, 0);
+	assert_int_equal(sbx_policy_resolve(&e, p, carol, &d), 0);
+	assert_int_equal(e.idle_after_s, 45 * 60);
+	sbx_spec_free(alice);
+	sbx_spec_free(bob);
+	sbx_spec_free(carol);
 	assert_string_equal(p->namespace_prefix, "");
 	assert_int_equal(p->min_rsa_bits, 4096);
 	assert_string_equal(p->ssh_endpoint, "ssh.example.com:2222");
@@ -195,13 +212,16 @@ static void test_policy__invalid_reports_all(void **state)
 		"  limits: {cpu: \"8\"}\n"
 		"  images: {default: \"debian:12\"}\n"
 		"  deletion: {gracePeriod: 3d, maxPrunePercent: 101}\n"
-		"  ssh: {minRsaBits: 1024}\n";
+		"  ssh: {minRsaBits: 1024}\n"
+		"  idle: {suspendAfter: soon}\n";
 	static const struct { int line, col; const char *message; } want[] = {
 		{ 4, 16, "defaultSize 'tiny' is not one of spec.sizes" },
 		{ 6, 1, "size 'small' has cpu 16, above the cap spec.limits.cpu of 8" },
 		{ 9, 27, "'spec.deletion.gracePeriod' must be a duration such as \"72h\", \"1h30m\" or \"90s\"" },
 		{ 9, 48, "'spec.deletion.maxPrunePercent' must be an integer from 0 to 100" },
 		{ 10, 21, "'spec.ssh.minRsaBits' must be an integer between 2048 and 16384" },
+		{ 11, 24, "'spec.idle.suspendAfter' must be a duration such as \"8h\", \"1h30m\" or "
+		  "\"90s\" (\"0\": never)" },
 	};
 	sbx_diags d = SBX_DIAGS_INIT;
 	sbx_policy *p = NULL;

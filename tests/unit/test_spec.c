@@ -197,6 +197,44 @@ static void test_spec__suspended_true(void **state)
 	free(text);
 }
 
+static void test_spec__idle_suspend_after(void **state)
+{
+	static const struct { const char *body; int64_t want; } ok[] = {
+		{ "", -1 },
+		{ "  idle: {suspendAfter: 8h}\n", 8 * 3600 },
+		{ "  idle: {suspendAfter: 1h30m}\n", 5400 },
+		{ "  idle: {suspendAfter: never}\n", 0 },
+	};
+	static const struct { const char *body; int col; const char *message; } bad[] = {
+		{ "  idle: {suspendAfter: 0}\n", 24, "'spec.idle.suspendAfter' must be a duration such "
+		  "as \"8h\" or \"45m\", or never" },
+		{ "  idle: {suspendAfter: 2d}\n", 24, "'spec.idle.suspendAfter' must be a duration such "
+		  "as \"8h\" or \"45m\", or never" },
+		{ "  idle: {suspendAfter: [8h]}\n", 24, "'spec.idle.suspendAfter' must be a duration "
+		  "such as \"8h\" or \"45m\", or never" },
+		{ "  idle: {suspendafter: 8h}\n", 10, "unknown field 'suspendafter' in spec.idle (did "
+		  "you mean 'suspendAfter'?)" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char *text = sandbox_text("alice", ok[i].body);
+		sbx_diags d = SBX_DIAGS_INIT;
+		sbx_spec *s = NULL;
+
+		assert_int_equal(parse(&s, "sandboxes/alice.yaml", text, NULL, &d), 0);
+		assert_int_equal(s->idle_after_s, ok[i].want);
+		sbx_spec_free(s);
+		free(text);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = sandbox_text("alice", bad[i].body);
+
+		expect_one("sandboxes/alice.yaml", text, NULL, 8, bad[i].col, bad[i].message);
+		free(text);
+	}
+}
+
 static void test_spec__unknown_field_hint(void **state)
 {
 	static const char text[] =
@@ -453,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_spec__example_bob),
 		cmocka_unit_test(test_spec__example_carol),
 		cmocka_unit_test(test_spec__suspended_true),
+		cmocka_unit_test(test_spec__idle_suspend_after),
 		cmocka_unit_test(test_spec__unknown_field_hint),
 		cmocka_unit_test(test_spec__unknown_field_no_hint),
 		cmocka_unit_test(test_spec__all_problems_reported),
