@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Idle suspension's one decision (see idle.h): never while a connection is
+ * open, never against git, and a wake by the Lease changing rather than by
+ * comparing a client's clock with ours.
+ */
+#include "idle.h"
+
+sbx_idle_verdict sbx_idle_decide(const sbx_idle_facts *f, long long *at)
+{
+	long long activity = f->activity > f->now ? f->now : f->activity;
+	long long last = activity > f->since ? activity : f->since;
+	long long open_until = activity ? activity + f->lease_s : 0;
+	long long deadline;
+
+	*at = 0;
+	if (f->git_suspended)
+		return SBX_IDLE_GIT;
+	if (f->idle_since)
+		return f->after_s == 0 || f->renewed_since_idle ? SBX_IDLE_RUN : SBX_IDLE_SLEEP;
+	if (f->after_s == 0)
+		return SBX_IDLE_RUN;
+	deadline = last + f->after_s;
+	if (deadline < open_until)
+		deadline = open_until;   /* never while a connection is open */
+	if (f->now < deadline) {
+		*at = deadline;
+		return SBX_IDLE_RUN;
+	}
+	*at = last;
+	return SBX_IDLE_SUSPEND;
+}
