@@ -52,6 +52,12 @@ static const struct row rows[] = {
 	  "z", NULL },
 	{ "the error channel's message", IN(OK_101 PORTS "\x82\x0e\x01" "no such port!"), false,
 	  SBX_ETRANSPORT, "", "no such port!" },
+	{ "recorded from the local cluster: the port refuses the connection",
+	  IN(OK_101 "\x82\x03\x00\xaf\x08\x82\x03\x01\xaf\x08\x82\x7e\x00\x91\x01"
+	     "error forwarding port 2223 to pod sshd-0/pf-capture, uid : failed to dial "
+	     "127.0.0.1:17299: dial tcp 127.0.0.1:17299: connect: connection refused"
+	     "\x88\x02\x03\xe8"), false, SBX_ETRANSPORT, "",
+	  ": failed to dial 127.0.0.1:17299: dial tcp 127.0.0.1:17299: connect: connection refused" },
 	{ "a refusal with its Status message", IN("HTTP/1.1 403 Forbidden\r\nContent-Type: "
 	  "application/json\r\n\r\n{\"kind\":\"Status\",\"message\":\"pods \\\"p\\\" is forbidden\"}"),
 	  true, SBX_EFORBIDDEN, "", "refused (HTTP 403): pods \"p\" is forbidden" },
