@@ -243,7 +243,7 @@ int sbx_duration_parse(int64_t *out, const char *s)
 	const char *p = s;
 
 	if (!*p)
-		return -1;
+		return SBX_EINVAL;
 	if (strcmp(s, "0") == 0) {
 		*out = 0;
 		return 0;
@@ -252,22 +252,39 @@ int sbx_duration_parse(int64_t *out, const char *s)
 		int64_t v = 0, unit;
 
 		if (*p < '0' || *p > '9')
-			return -1;
+			return SBX_EINVAL;
 		while (*p >= '0' && *p <= '9') {
 			if (v > INT64_MAX / 10 - 10)
-				return -1;
+				return SBX_EINVAL;
 			v = v * 10 + (*p++ - '0');
 		}
 		switch (*p++) {
 		case 'h': unit = 3600; break;
 		case 'm': unit = 60; break;
 		case 's': unit = 1; break;
-		default: return -1;
+		default: return SBX_EINVAL;
 		}
 		if (v > (INT64_MAX - total) / unit)
-			return -1;
+			return SBX_EINVAL;
 		total += v * unit;
 	}
 	*out = total;
+	return 0;
+}
+
+int sbx_check_idle_after(sbx_diags *d, const char *path, const sbx_ynode *n, const char *field,
+			 int64_t *out)
+{
+	int64_t v;
+
+	if (n->kind == SBX_YNODE_SCALAR && strcmp(n->value, "never") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (n->kind != SBX_YNODE_SCALAR || sbx_duration_parse(&v, n->value) < 0 || v <= 0 ||
+	    v > SBX_IDLE_AFTER_MAX)
+		return sbx_check_error(d, path, n, "'%s' must be a duration from 1s to 720h, such as "
+				       "\"8h\" or \"45m\", or never", field);
+	*out = v;
 	return 0;
 }

@@ -56,8 +56,16 @@ int sbx_check_header(sbx_diags *d, const char *path, const sbx_ynode *root, cons
 bool sbx_is_dns_label(const char *s, size_t max);
 
 /* A Go-style duration ("72h", "1h30m", "90s", or "0") in seconds into
- * *out. Returns 0, or -1 when s is not one. */
+ * *out. Returns 0, or SBX_EINVAL when s is not one. */
 int sbx_duration_parse(int64_t *out, const char *s);
+
+#define SBX_IDLE_AFTER_MAX (720 * 3600)   /* 30 days */
+
+/* An idle.suspendAfter value at n (`field` names it in the message): a
+ * duration from 1s to 720h, or "never" (0). Returns 0 and *out, or
+ * SBX_EINVAL with the error in d. */
+int sbx_check_idle_after(sbx_diags *d, const char *path, const sbx_ynode *n, const char *field,
+			 int64_t *out);
 
 /* Report a value at node n (or at the start of the file if n is NULL). */
 int sbx_check_error(sbx_diags *d, const char *path, const sbx_ynode *n, const char *fmt, ...)

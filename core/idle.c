@@ -16,8 +16,12 @@ sbx_idle_verdict sbx_idle_decide(const sbx_idle_facts *f, long long *at)
 	*at = 0;
 	if (f->git_suspended)
 		return SBX_IDLE_GIT;
-	if (f->idle_since)
-		return f->after_s == 0 || f->renewed_since_idle ? SBX_IDLE_RUN : SBX_IDLE_SLEEP;
+	if (f->idle_since) {
+		if (f->after_s && !f->renewed_since_idle)
+			return SBX_IDLE_SLEEP;
+		*at = f->after_s ? f->now + f->after_s : 0;   /* woken: idle from now */
+		return SBX_IDLE_RUN;
+	}
 	if (f->after_s == 0)
 		return SBX_IDLE_RUN;
 	deadline = last + f->after_s;
@@ -27,6 +31,6 @@ sbx_idle_verdict sbx_idle_decide(const sbx_idle_facts *f, long long *at)
 		*at = deadline;
 		return SBX_IDLE_RUN;
 	}
-	*at = last;
+	*at = last ? last : f->now;
 	return SBX_IDLE_SUSPEND;
 }

@@ -3,9 +3,13 @@
  * Idle suspension: whether a sandbox should run, sleep or be put to sleep,
  * from facts the cluster holds (its activity Lease and the Sandbox's
  * status), so a restarted controller decides as the one before it did.
- * Pure: no I/O and no clock. The caller passes times in seconds on its own
- * clock, with an activity time from the future taken as now, and carries
- * out the verdict; docs/controller.md states the rules in words.
+ * Pure: no I/O and no clock. Every time is in seconds on the controller's
+ * own clock: `activity` is when the controller saw the Lease renewed (a
+ * client's clock may be behind ours by more than the Lease's duration, and
+ * an open connection must not look closed); after a restart, before it has
+ * seen a renewal, the Lease's renewTime, of which a time from the future
+ * is taken as now. The caller carries out the verdict; docs/controller.md
+ * states the rules in words.
  */
 #ifndef SBX_IDLE_H
 #define SBX_IDLE_H
@@ -14,12 +18,14 @@
 #include <stdint.h>
 
 typedef struct sbx_idle_facts {
-	int64_t after_s;          /* the effective spec.idle.suspendAfter; 0: never */
+	int64_t after_s;          /* the effective spec.idle.suspendAfter (at most
+				   * SBX_IDLE_AFTER_MAX); 0: never */
 	bool git_suspended;       /* spec.suspended in git, which always wins */
-	long long activity;       /* the activity Lease's last renewal; 0: none */
+	long long activity;       /* the activity Lease's last renewal (see above); 0: none */
 	int64_t lease_s;          /* how long a renewal holds the sandbox awake (a connection is
 				   * open until activity + lease_s) */
-	long long since;          /* when it last started running: created, or woken */
+	long long since;          /* when it last started running: created, or woken
+				   * (recorded on a wake, so idleness counts from then) */
 	long long idle_since;     /* when it was suspended for idleness; 0: it is not */
 	bool renewed_since_idle;  /* the Lease changed after that suspension (its version
 				   * differs from the one recorded then): someone connects */
@@ -34,8 +40,9 @@ typedef enum sbx_idle_verdict {
 } sbx_idle_verdict;
 
 /* The verdict for f. *at is, for SBX_IDLE_RUN, when the sandbox falls idle
- * if nothing happens (0: never; look again then), and for
- * SBX_IDLE_SUSPEND the time its idleness began; 0 otherwise. */
+ * if nothing happens (0: never): look again then; after a wake that counts
+ * from now. For SBX_IDLE_SUSPEND it is when its idleness began (never 0).
+ * 0 otherwise. */
 sbx_idle_verdict sbx_idle_decide(const sbx_idle_facts *f, long long *at);
 
 #endif

@@ -197,10 +197,9 @@ static void read_idle(sbx_diags *d, const char *path, const sbx_ynode *idle, sbx
 	if (sbx_check_known_fields(d, path, idle, "spec.idle", known) < 0)
 		*r = SBX_EINVAL;
 	after = sbx_ynode_get(idle, "suspendAfter");
-	if (after && (after->kind != SBX_YNODE_SCALAR ||
-		      sbx_duration_parse(&p->idle_after_s, after->value) < 0))
-		*r = sbx_check_error(d, path, after, "'spec.idle.suspendAfter' must be a duration "
-				     "such as \"8h\", \"1h30m\" or \"90s\" (\"0\": never)");
+	if (after && sbx_check_idle_after(d, path, after, "spec.idle.suspendAfter",
+					  &p->idle_after_s) < 0)
+		*r = SBX_EINVAL;
 }
 
 /* Sizes must fit the caps, and the default size must exist. */

@@ -218,26 +218,18 @@ static void check_env(sbx_diags *d, const char *path, const sbx_ynode *env, sbx_
 	}
 }
 
-/* spec.idle: suspendAfter, a duration or "never". */
+/* spec.idle: suspendAfter, a duration or "never" (the policy's own rule). */
 static void check_idle(sbx_diags *d, const char *path, const sbx_ynode *idle, sbx_spec *s)
 {
 	static const char *const fields[] = { "suspendAfter", NULL };
 	const sbx_ynode *n;
-	int64_t v;
 
 	if (sbx_check_map(d, path, idle, NULL, "spec.idle") < 0)
 		return;
 	sbx_check_known_fields(d, path, idle, "spec.idle", fields);
 	n = sbx_ynode_get(idle, "suspendAfter");
-	if (!n)
-		return;
-	if (n->kind == SBX_YNODE_SCALAR && strcmp(n->value, "never") == 0)
-		s->idle_after_s = 0;
-	else if (n->kind != SBX_YNODE_SCALAR || sbx_duration_parse(&v, n->value) < 0 || v <= 0)
-		sbx_check_error(d, path, n, "'spec.idle.suspendAfter' must be a duration such as "
-				"\"8h\" or \"45m\", or never");
-	else
-		s->idle_after_s = v;
+	if (n)
+		sbx_check_idle_after(d, path, n, "spec.idle.suspendAfter", &s->idle_after_s);
 }
 
 static void check_spec(sbx_diags *d, const char *path, const sbx_ynode *spec, const sbx_policy *p,

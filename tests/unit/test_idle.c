@@ -49,8 +49,10 @@ static const struct row rows[] = {
 	  NOW - H, 0, false, NOW }, SBX_IDLE_RUN, NOW + 600 },
 	{ "asleep, the Lease unchanged: stays asleep", { 8 * H, false, NOW - 9 * H, 60, NOW - 20 * H,
 	  NOW - H, false, NOW }, SBX_IDLE_SLEEP, 0 },
-	{ "asleep, the Lease renewed (a client clock behind ours): woken", { 8 * H, false,
-	  NOW - 2 * H, 60, NOW - 20 * H, NOW - H, true, NOW }, SBX_IDLE_RUN, 0 },
+	{ "asleep, the Lease renewed (a client clock behind ours): woken, idle from now", { 8 * H,
+	  false, NOW - 2 * H, 60, NOW - 20 * H, NOW - H, true, NOW }, SBX_IDLE_RUN, NOW + 8 * H },
+	{ "no start time and no activity: suspended, idle since now, never 0", { 600, false, 0, 60,
+	  0, 0, false, NOW }, SBX_IDLE_SUSPEND, NOW },
 	{ "just woken by a client whose clock is behind: idle from the wake", { 8 * H, false,
 	  NOW - 2 * H, 60, NOW, 0, false, NOW }, SBX_IDLE_RUN, NOW + 8 * H },
 };

@@ -192,6 +192,7 @@ static void test_policy__durations_and_ssh(void **state)
 	sbx_spec_free(alice);
 	sbx_spec_free(bob);
 	sbx_spec_free(carol);
+	sbx_diags_dispose(&d);
 	assert_string_equal(p->namespace_prefix, "");
 	assert_int_equal(p->min_rsa_bits, 4096);
 	assert_string_equal(p->ssh_endpoint, "ssh.example.com:2222");
@@ -220,8 +221,8 @@ static void test_policy__invalid_reports_all(void **state)
 		{ 9, 27, "'spec.deletion.gracePeriod' must be a duration such as \"72h\", \"1h30m\" or \"90s\"" },
 		{ 9, 48, "'spec.deletion.maxPrunePercent' must be an integer from 0 to 100" },
 		{ 10, 21, "'spec.ssh.minRsaBits' must be an integer between 2048 and 16384" },
-		{ 11, 24, "'spec.idle.suspendAfter' must be a duration such as \"8h\", \"1h30m\" or "
-		  "\"90s\" (\"0\": never)" },
+		{ 11, 24, "'spec.idle.suspendAfter' must be a duration from 1s to 720h, such as "
+		  "\"8h\" or \"45m\", or never" },
 	};
 	sbx_diags d = SBX_DIAGS_INIT;
 	sbx_policy *p = NULL;

@@ -206,12 +206,14 @@ static void test_spec__idle_suspend_after(void **state)
 		{ "  idle: {suspendAfter: never}\n", 0 },
 	};
 	static const struct { const char *body; int col; const char *message; } bad[] = {
-		{ "  idle: {suspendAfter: 0}\n", 24, "'spec.idle.suspendAfter' must be a duration such "
-		  "as \"8h\" or \"45m\", or never" },
-		{ "  idle: {suspendAfter: 2d}\n", 24, "'spec.idle.suspendAfter' must be a duration such "
-		  "as \"8h\" or \"45m\", or never" },
-		{ "  idle: {suspendAfter: [8h]}\n", 24, "'spec.idle.suspendAfter' must be a duration "
-		  "such as \"8h\" or \"45m\", or never" },
+		{ "  idle: {suspendAfter: 0}\n", 24, "'spec.idle.suspendAfter' must be a duration from "
+		  "1s to 720h, such as \"8h\" or \"45m\", or never" },
+		{ "  idle: {suspendAfter: 721h}\n", 24, "'spec.idle.suspendAfter' must be a duration from "
+		  "1s to 720h, such as \"8h\" or \"45m\", or never" },
+		{ "  idle: {suspendAfter: 2d}\n", 24, "'spec.idle.suspendAfter' must be a duration from "
+		  "1s to 720h, such as \"8h\" or \"45m\", or never" },
+		{ "  idle: {suspendAfter: [8h]}\n", 24, "'spec.idle.suspendAfter' must be a duration from "
+		  "1s to 720h, such as \"8h\" or \"45m\", or never" },
 		{ "  idle: {suspendafter: 8h}\n", 10, "unknown field 'suspendafter' in spec.idle (did "
 		  "you mean 'suspendAfter'?)" },
 	};
