@@ -777,6 +777,15 @@ int sbx_kube_get(sbx_kube *k, cJSON **out, const sbx_kind *kind, const char *ns,
 	return r;
 }
 
+/* *dst = a copy of s (NULL: none). False when the copy ran out of memory
+ * (*dst is then NULL). */
+static bool set_str(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = s ? strdup(s) : NULL;
+	return !s || *dst;
+}
+
 int sbx_kube_list(sbx_kube *k, cJSON **items_out, char **rv_out, const sbx_kind *kind,
 		  const char *ns, const char *selector, int limit)
 {
@@ -807,27 +816,38 @@ int sbx_kube_list(sbx_kube *k, cJSON **items_out, char **rv_out, const sbx_kind 
 			free(cont);
 			cont = NULL;
 			cJSON_Delete(items);
-			items = cJSON_CreateArray();
+			if (!(items = cJSON_CreateArray())) {
+				r = sbx_error_set(SBX_ENOMEM, "out of memory");
+				break;
+			}
 			continue;
 		}
 		if (r < 0)
 			break;
 		list = cJSON_GetObjectItemCaseSensitive(page, "items");
+		if (!cJSON_IsArray(list) && !cJSON_IsNull(list)) {
+			/* never taken for an empty list (as a watch's list page) */
+			r = sbx_error_set(SBX_ETRANSPORT, "%s: the answer is not a list",
+					  sbx_buf_cstr(&what));
+			break;
+		}
 		while (cJSON_IsArray(list) && list->child)
 			cJSON_AddItemToArray(items, cJSON_DetachItemViaPointer((cJSON *)list, list->child));
 		meta = cJSON_GetObjectItemCaseSensitive(page, "metadata");
 		c = cJSON_GetObjectItemCaseSensitive(meta, "continue");
-		free(rv);
-		rv = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion"))
-			     ? strdup(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion")->valuestring)
-			     : NULL;
-		free(cont);
-		cont = cJSON_IsString(c) && *c->valuestring ? strdup(c->valuestring) : NULL;
+		if (!set_str(&rv, cJSON_IsString(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion")) ?
+			     cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion")->valuestring : NULL) ||
+		    !set_str(&cont, cJSON_IsString(c) && *c->valuestring ? c->valuestring : NULL)) {
+			/* a lost token would end the list after this page */
+			r = sbx_error_set(SBX_ENOMEM, "out of memory");
+			break;
+		}
 		cJSON_Delete(page);
 		page = NULL;
 		if (!cont)
 			break;
 	}
+	cJSON_Delete(page);
 	sbx_buf_dispose(&path);
 	sbx_buf_dispose(&what);
 	sbx_buf_dispose(&lim);
@@ -1115,14 +1135,6 @@ int sbx_kube_start_event(sbx_kube *k, const cJSON *about, const char *type, cons
 
 /* ---- watch ----------------------------------------------------------- */
 
-/* *dst = a copy of s (NULL: none). False when the copy ran out of memory
- * (*dst is then NULL). */
-static bool set_str(char **dst, const char *s)
-{
-	free(*dst);
-	*dst = s ? strdup(s) : NULL;
-	return !s || *dst;
-}
 
 static void watch_list_page(sbx_kube_resp *resp, void *payload);
 

@@ -149,6 +149,8 @@ static int load_files(struct kfiles *k, const char *paths)
 		k->f[k->n].path = path;
 		k->f[k->n].dir = dirname_of(path);
 		k->n++;
+		if (!k->f[k->n - 1].dir)   /* relative paths would resolve from "(null)" */
+			return sbx_error_set(SBX_ENOMEM, "out of memory");
 	}
 	if (k->n == 0)
 		return sbx_error_set(SBX_ENOTFOUND, "no kubeconfig found in '%s'; set KUBECONFIG or "
@@ -265,6 +267,14 @@ static int file_or_data(char **out, size_t *len, const sbx_ynode *map, const str
 
 extern char **environ;
 
+static void wipe(char *s, size_t len)
+{
+	if (s) {
+		explicit_bzero(s, len);
+		free(s);
+	}
+}
+
 /* Run the exec credential plugin and take the token from its
  * ExecCredential. Its stderr goes to ours (prompts, errors); stdout is
  * bounded; it gets KUBERNETES_EXEC_INFO and a minute to answer. */
@@ -283,7 +293,9 @@ static int run_exec(sbx_kube_config *c)
 	while (c->exec_env && c->exec_env[extra])
 		extra++;
 	env = calloc(nenv + extra + 2, sizeof(*env));
-	if (!env || pipe(fds) < 0) {
+	if (!env)
+		return sbx_error_set(SBX_ENOMEM, "out of memory");
+	if (pipe(fds) < 0) {
 		free(env);
 		return sbx_error_set(SBX_EIO, "cannot run the exec credential plugin: %s", strerror(errno));
 	}
@@ -322,10 +334,11 @@ static int run_exec(sbx_kube_config *c)
 		n = read(fds[0], chunk, sizeof(chunk));
 		if (n <= 0)
 			break;
-		if (sbx_buf_put(&out, chunk, (size_t)n) < 0) {
+		if ((size_t)n > EXEC_MAX_OUTPUT - out.len || sbx_buf_put(&out, chunk, (size_t)n) < 0) {
 			kill(pid, SIGKILL);
-			r = sbx_error_set(SBX_EIO, "the exec credential plugin '%s' wrote more than %d bytes",
-					  c->exec_argv[0], EXEC_MAX_OUTPUT);
+			r = out.failed ? sbx_error_set(SBX_ENOMEM, "out of memory") :
+			    sbx_error_set(SBX_EIO, "the exec credential plugin '%s' wrote more than %d "
+					  "bytes", c->exec_argv[0], EXEC_MAX_OUTPUT);
 			break;
 		}
 	}
@@ -432,14 +445,21 @@ static int fill_exec(sbx_kube_config *c, const sbx_ynode *exec, const struct kfi
 		sbx_buf_printf(&b, "%s=%s", name ? name : "", value ? value : "");
 		c->exec_env[i] = sbx_buf_take(&b, NULL);
 	}
-	/* a NULL here would cut the plugin's arguments or environment short */
-	for (size_t i = 0; i <= nargs; i++)
-		if (!c->exec_argv[i])
-			return sbx_error_set(SBX_ENOMEM, "out of memory");
-	for (size_t i = 0; i < nenv; i++)
-		if (!c->exec_env[i])
-			return sbx_error_set(SBX_ENOMEM, "out of memory");
+	/* a NULL here would cut the plugin's arguments or environment short
+	 * (and sbx_kube_config_free stops at the first one) */
+	for (size_t i = 0; i <= nargs + nenv; i++)
+		if (!(i <= nargs ? c->exec_argv[i] : c->exec_env[i - nargs - 1]))
+			goto oom;
 	return run_exec(c);
+oom:
+	for (size_t i = 0; i <= nargs; i++)
+		free(c->exec_argv[i]);
+	for (size_t i = 0; i < nenv; i++)
+		wipe(c->exec_env[i], c->exec_env[i] ? strlen(c->exec_env[i]) : 0);
+	free(c->exec_argv);
+	free(c->exec_env);
+	c->exec_argv = c->exec_env = NULL;
+	return sbx_error_set(SBX_ENOMEM, "out of memory");
 }
 
 static int fill_user(sbx_kube_config *c, const sbx_ynode *user, const struct kfile *f,
@@ -602,7 +622,7 @@ int sbx_kubeconfig_in_cluster(sbx_kube_config **out, const char *root)
 	sbx_buf b = SBX_BUF_INIT;
 	char *ns = NULL;
 	size_t len = 0;
-	int r;
+	int r, nr;
 
 	if (!root)
 		root = SA_ROOT;
@@ -617,14 +637,15 @@ int sbx_kubeconfig_in_cluster(sbx_kube_config **out, const char *root)
 	sbx_buf_printf(&b, "%s/token", root);
 	c->token_file = sbx_buf_take(&b, NULL);
 	sbx_buf_printf(&b, "%s/ca.crt", root);
-	r = read_file(&c->ca, &c->ca_len, sbx_buf_cstr(&b), MAX_SECRET_FILE, "service account CA");
+	r = b.failed || !c->server || !c->token_file ? sbx_error_set(SBX_ENOMEM, "out of memory") :
+	    read_file(&c->ca, &c->ca_len, sbx_buf_cstr(&b), MAX_SECRET_FILE, "service account CA");
 	sbx_buf_clear(&b);
 	if (r == 0)
 		r = sbx_kube_config_refresh_token(c);
 	if (r == 0) {
 		sbx_buf_printf(&b, "%s/namespace", root);
-		int nr = read_file(&ns, &len, sbx_buf_cstr(&b), 256, "namespace");
-
+		nr = b.failed ? sbx_error_set(SBX_ENOMEM, "out of memory") :
+		     read_file(&ns, &len, sbx_buf_cstr(&b), 256, "namespace");
 		if (nr == SBX_ENOMEM) {
 			r = nr;
 		} else if (nr < 0) {
@@ -648,13 +669,6 @@ int sbx_kubeconfig_in_cluster(sbx_kube_config **out, const char *root)
 	return r;
 }
 
-static void wipe(char *s, size_t len)
-{
-	if (s) {
-		explicit_bzero(s, len);
-		free(s);
-	}
-}
 
 void sbx_kube_config_free(sbx_kube_config *c)
 {

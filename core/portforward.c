@@ -271,6 +271,8 @@ static int upgrade(sbx_portforward *pf, sbx_kube_config *cfg, const char *path)
 			return sbx_error_set(SBX_ETIMEOUT, "%s: no answer to the upgrade", pf->where);
 		while ((r = recv_some(pf)) > 0)
 			;
+		if (r == SBX_ENOMEM)
+			return r;
 		if (r < 0 || pf->closed)
 			return pf->in.len ? fail_status(pf, sbx_buf_cstr(&pf->in)) :
 			       r < 0 ? r : sbx_error_set(SBX_ETRANSPORT, "%s closed the connection",

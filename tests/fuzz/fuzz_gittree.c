@@ -10,7 +10,8 @@
  * sandboxes/ path; the subject one bounded line.
  *
  * Input: one byte choosing the root's entries for templates/ and
- * sandboxes/ (two bits each: a tree, a blob, a symbolic link, absent), the
+ * sandboxes/ (two bits each: a tree, or a file or a symbolic link whose
+ * object is missing, since the reader refuses those by mode, or absent), the
  * commit message up to a NUL, then entries until the end, each
  *   [byte: bit 7 the folder, bits 0-2 the mode, bits 3-4 the target]
  *   [name up to a NUL] [a length byte and that many bytes of blob]
@@ -89,11 +90,13 @@ static bool ends_with(const char *s, const char *suffix)
 /* A file handed over: folder/NAME.yaml, one level, not hidden, bounded. */
 static void check_file(const sbx_file *f, const char *folder)
 {
-	const char *name = f->path + strlen(folder);
+	const char *name;
 
-	if (strncmp(f->path, folder, strlen(folder)) != 0 || !*name || strchr(name, '/') ||
-	    name[0] == '.' || !ends_with(name, ".yaml") || f->len > MAX_BLOB ||
-	    f->data[f->len] != '\0')
+	if (strncmp(f->path, folder, strlen(folder)) != 0)
+		__builtin_trap();
+	name = f->path + strlen(folder);
+	if (!*name || strchr(name, '/') || name[0] == '.' || !ends_with(name, ".yaml") ||
+	    f->len > MAX_BLOB || f->data[f->len] != '\0')
 		__builtin_trap();
 }
 
@@ -182,8 +185,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	git_oid_tostr(hex, sizeof(hex), &commit_id);
 	if (sbx_git_read(&files, g, hex, &d) == 0) {
-		if (files.policy && strcmp(files.policy->path, "templates/policy.yaml") != 0)
-			__builtin_trap();
+		if (files.policy) {
+			check_file(files.policy, "templates/");
+			if (strcmp(files.policy->path, "templates/policy.yaml") != 0)
+				__builtin_trap();
+		}
 		for (size_t i = 0; i < files.ntemplates; i++)
 			check_file(&files.templates[i], "templates/");
 		for (size_t i = 0; i < files.nsandboxes; i++)

@@ -262,33 +262,48 @@ static int run_portforward(void)
 }
 
 /* Two kubeconfig files merged, kubectl's way, and the context of the
- * first used: the same server, credentials and namespace as without
- * failures, or out of memory. */
+ * first used (a tls-server-name, inline data); then one whose user is an
+ * exec plugin (arguments and environment): the same server, credentials,
+ * names and token as without failures, or out of memory. */
 static int run_kubeconfig(void)
 {
-	static char paths[2048], baseline[512];
+	static char baseline[1024];
 	const char *data = getenv("SBX_TEST_DATA");
-	sbx_kubeconfig_options o = SBX_KUBECONFIG_OPTIONS_INIT;
-	sbx_kube_config *c = NULL;
-	char got[512];
-	int r;
+	char paths[2048], got[1024];
+	size_t n = 0;
 
 	assert_non_null(data);
-	snprintf(paths, sizeof(paths), "%s/kubeconfig/inline.yaml:%s/kubeconfig/files.yaml", data,
-		 data);
-	o.paths = paths;
-	r = sbx_kubeconfig_load(&c, &o);
-	if (r == SBX_ENOMEM)
-		return 1;
-	if (r != 0)
-		fail_msg("allocation %ld: %d (%s)", fail_at, r, sbx_error_last());
-	snprintf(got, sizeof(got), "%s %s %zu %zu %zu %s %s", c->server, c->context, c->ca_len,
-		 c->cert_len, c->key_len, c->namespace, c->source);
+	for (int i = 0; i < 2; i++) {
+		sbx_kubeconfig_options o = SBX_KUBECONFIG_OPTIONS_INIT;
+		sbx_kube_config *c = NULL;
+		int r;
+
+		if (i == 0)
+			snprintf(paths, sizeof(paths), "%s/kubeconfig/inline.yaml:"
+				 "%s/kubeconfig/files.yaml", data, data);
+		else
+			snprintf(paths, sizeof(paths), "%s/kubeconfig/exec.yaml", data);
+		o.paths = paths;
+		o.allow_exec = true;
+		r = sbx_kubeconfig_load(&c, &o);
+		if (r == SBX_ENOMEM)
+			return 1;
+		/* cJSON cannot tell a reply it ran out of memory reading from one
+		 * that is not JSON: the plugin's reply is then refused as such */
+		if (i == 1 && r == SBX_EIO && strstr(sbx_error_last(), "returned no status.token"))
+			return 1;
+		if (r != 0)
+			fail_msg("allocation %ld: %d (%s)", fail_at, r, sbx_error_last());
+		n += (size_t)snprintf(got + n, sizeof(got) - n, "%s %s %s %zu %zu %zu %s %s %s|",
+				      c->server, c->tls_server_name ? c->tls_server_name : "-",
+				      c->context, c->ca_len, c->cert_len, c->key_len, c->namespace,
+				      c->source, c->token ? c->token : "-");
+		sbx_kube_config_free(c);
+	}
 	if (!baseline[0])
 		memcpy(baseline, got, sizeof(got));
 	else if (strcmp(got, baseline) != 0)
 		fail_msg("allocation %ld: loaded '%s', not '%s'", fail_at, got, baseline);
-	sbx_kube_config_free(c);
 	return 0;
 }
 

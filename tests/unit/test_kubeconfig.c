@@ -109,6 +109,8 @@ static void test_kubeconfig__inline_data_equals_files(void **state)
 	assert_int_equal(x->key_len, y->key_len);
 	assert_memory_equal(x->key, y->key, x->key_len);
 	assert_string_equal(y->namespace, "default");
+	assert_null(x->tls_server_name);
+	assert_string_equal(y->tls_server_name, "kubernetes.default.svc");
 	sbx_kube_config_free(x);
 	sbx_kube_config_free(y);
 	free(a);
