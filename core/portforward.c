@@ -237,6 +237,25 @@ static int check_answer(sbx_portforward *pf, const char *key, char *end)
 	return 0;
 }
 
+/* The end of the answer's headers in pf->in (its "\r\n\r\n"), or NULL
+ * while they are incomplete; *r is then 0, or SBX_ETRANSPORT once they are
+ * too long to be headers. */
+static char *headers_end(sbx_portforward *pf, int *r)
+{
+	char *end = pf->in.ptr ? strstr(pf->in.ptr, "\r\n\r\n") : NULL;
+
+	*r = !end && pf->in.len > HEADERS_MAX ?
+	     sbx_error_set(SBX_ETRANSPORT, "%s: answer headers too long", pf->where) : 0;
+	return end;
+}
+
+/* The server closed before the answer was complete: what it said, if anything. */
+static int closed_early(sbx_portforward *pf)
+{
+	return pf->in.len ? fail_status(pf, sbx_buf_cstr(&pf->in)) :
+	       sbx_error_set(SBX_ETRANSPORT, "%s closed the connection", pf->where);
+}
+
 static int upgrade(sbx_portforward *pf, sbx_kube_config *cfg, const char *path)
 {
 	unsigned char nonce[16];
@@ -264,19 +283,19 @@ static int upgrade(sbx_portforward *pf, sbx_kube_config *cfg, const char *path)
 	sbx_buf_dispose(&req);
 	if (r < 0)
 		return r;
-	while (!(end = pf->in.ptr ? strstr(pf->in.ptr, "\r\n\r\n") : NULL)) {
-		if (pf->in.len > HEADERS_MAX)
-			return sbx_error_set(SBX_ETRANSPORT, "%s: answer headers too long", pf->where);
+	while (!(end = headers_end(pf, &r))) {
+		if (r < 0)
+			return r;
 		if (wait_sock(pf, POLLIN, IO_TIMEOUT_MS) <= 0)
 			return sbx_error_set(SBX_ETIMEOUT, "%s: no answer to the upgrade", pf->where);
 		while ((r = recv_some(pf)) > 0)
 			;
 		if (r == SBX_ENOMEM)
 			return r;
+		if (r < 0 && !pf->in.len)
+			return r;
 		if (r < 0 || pf->closed)
-			return pf->in.len ? fail_status(pf, sbx_buf_cstr(&pf->in)) :
-			       r < 0 ? r : sbx_error_set(SBX_ETRANSPORT, "%s closed the connection",
-							 pf->where);
+			return closed_early(pf);
 	}
 	if (strncmp(pf->in.ptr, "HTTP/1.1 101", 12) != 0 && wait_sock(pf, POLLIN, 500) > 0) {
 		/* give the error body a moment to arrive, for its message */
@@ -540,19 +559,13 @@ int sbx_portforward_feed(sbx_portforward *pf, const void *data, size_t len, int 
 	int r;
 
 	sbx_error_clear();
-	if (!data) {
-		/* the server closed: as the pump and the upgrade read that */
-		if (pf->upgraded)
-			return 1;
-		return pf->in.len ? fail_status(pf, sbx_buf_cstr(&pf->in)) :
-		       sbx_error_set(SBX_ETRANSPORT, "%s closed the connection", pf->where);
-	}
+	if (!data)   /* the server closed: as the pump and the upgrade read that */
+		return pf->upgraded ? 1 : closed_early(pf);
 	if ((r = keep(pf, data, len)) < 0)
 		return r;
 	if (!pf->upgraded) {
-		if (!(end = strstr(pf->in.ptr, "\r\n\r\n")))
-			return pf->in.len > HEADERS_MAX ?
-			       sbx_error_set(SBX_ETRANSPORT, "%s: answer headers too long", pf->where) : 0;
+		if (!(end = headers_end(pf, &r)))
+			return r;
 		if (strncmp(pf->in.ptr, "HTTP/1.1 101", 12) != 0)
 			return 0;   /* a refusal: its body may follow, read at the close */
 		if ((r = check_answer(pf, OFFLINE_KEY, end)) < 0)
