@@ -36,7 +36,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[] = "/tmp/fuzz-gittree-XXXXXX";
+static char dir[4096];   /* $TMPDIR/fuzz-gittree-XXXXXX, removed once open */
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -120,6 +120,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!g) {
 		sbx_git_options o = SBX_GIT_OPTIONS_INIT;
 
+		snprintf(dir, sizeof(dir), "%s/fuzz-gittree-XXXXXX",
+			 getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 		if (!mkdtemp(dir))
 			__builtin_trap();
 		o.url = "file:///nonexistent/repository";
