@@ -169,7 +169,8 @@ static void read_deletion(sbx_diags *d, const char *path, const sbx_ynode *del, 
 	if (sbx_check_known_fields(d, path, del, "spec.deletion", known) < 0)
 		*r = SBX_EINVAL;
 	grace = sbx_ynode_get(del, "gracePeriod");
-	if (grace && (grace->kind != SBX_YNODE_SCALAR || sbx_duration_parse(&p->grace_period_s, grace->value) < 0))
+	if (grace && (grace->kind != SBX_YNODE_SCALAR ||
+		      sbx_duration_parse(&p->grace_period_s, grace->value) < 0))
 		*r = sbx_check_error(d, path, grace, "'spec.deletion.gracePeriod' must be a duration "
 				     "such as \"72h\", \"1h30m\" or \"90s\"");
 	prune = sbx_ynode_get(del, "maxPrunePercent");

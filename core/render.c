@@ -271,7 +271,7 @@ int sbx_render_namespace(sbx_buf *out, const sbx_policy *p, const char *name)
 
 /* Add item to obj under key (to an array when key is NULL); item NULL, or
  * a failed add, clears *ok (the item is freed). Returns item, or NULL. */
-static cJSON *put(cJSON *obj, const char *key, cJSON *item, bool *ok)
+static cJSON *add_item(cJSON *obj, const char *key, cJSON *item, bool *ok)
 {
 	if (item && obj && (key ? cJSON_AddItemToObject(obj, key, item) :
 			    cJSON_AddItemToArray(obj, item)))
@@ -281,9 +281,9 @@ static cJSON *put(cJSON *obj, const char *key, cJSON *item, bool *ok)
 	return NULL;
 }
 
-static void put_string_value(cJSON *obj, const char *key, const sbx_buf *b, bool *ok)
+static void add_buf_string(cJSON *obj, const char *key, const sbx_buf *b, bool *ok)
 {
-	put(obj, key, b->failed ? NULL : cJSON_CreateString(sbx_buf_cstr(b)), ok);
+	add_item(obj, key, b->failed ? NULL : cJSON_CreateString(sbx_buf_cstr(b)), ok);
 }
 
 static void add_quantity(cJSON *v, const char *key, const sbx_quantity *q, bool *ok)
@@ -291,7 +291,7 @@ static void add_quantity(cJSON *v, const char *key, const sbx_quantity *q, bool 
 	sbx_buf b = SBX_BUF_INIT;
 
 	sbx_quantity_format(&b, q);
-	put_string_value(v, key, &b, ok);
+	add_buf_string(v, key, &b, ok);
 	sbx_buf_dispose(&b);
 }
 
@@ -301,50 +301,50 @@ static cJSON *make_values(const sbx_policy *p, const sbx_spec *s, const sbx_effe
 	sbx_buf b = SBX_BUF_INIT;
 	bool ok = v != NULL;
 
-	put(v, "name", cJSON_CreateString(s->name), &ok);
+	add_item(v, "name", cJSON_CreateString(s->name), &ok);
 	sbx_render_namespace(&b, p, s->name);
-	put_string_value(v, "namespace", &b, &ok);
-	put(v, "owner", cJSON_CreateString(s->owner), &ok);
-	put(v, "size", cJSON_CreateString(e->size), &ok);
+	add_buf_string(v, "namespace", &b, &ok);
+	add_item(v, "owner", cJSON_CreateString(s->owner), &ok);
+	add_item(v, "size", cJSON_CreateString(e->size), &ok);
 	add_quantity(v, "cpu", &e->workload.cpu, &ok);
 	add_quantity(v, "memory", &e->workload.memory, &ok);
 	add_quantity(v, "storage", &e->workload.storage, &ok);
 	add_quantity(v, "quota.cpu", &e->quota.cpu, &ok);
 	add_quantity(v, "quota.memory", &e->quota.memory, &ok);
 	add_quantity(v, "quota.storage", &e->quota.storage, &ok);
-	put(v, "image", cJSON_CreateString(s->image ? s->image : p->image_default), &ok);
-	put(v, "replicas", cJSON_CreateNumber(s->suspended ? 0 : 1), &ok);
-	put(v, "suspended", cJSON_CreateBool(s->suspended), &ok);
+	add_item(v, "image", cJSON_CreateString(s->image ? s->image : p->image_default), &ok);
+	add_item(v, "replicas", cJSON_CreateNumber(s->suspended ? 0 : 1), &ok);
+	add_item(v, "suspended", cJSON_CreateBool(s->suspended), &ok);
 
 	sbx_buf_clear(&b);
-	list = put(v, "sshKeys", cJSON_CreateArray(), &ok);
+	list = add_item(v, "sshKeys", cJSON_CreateArray(), &ok);
 	for (size_t i = 0; i < s->nkeys; i++) {
 		sbx_buf line = SBX_BUF_INIT;
 
 		if (sbx_sshkey_format(&line, &s->keys[i]) < 0)
 			ok = false;
-		put_string_value(list, NULL, &line, &ok);
+		add_buf_string(list, NULL, &line, &ok);
 		sbx_buf_printf(&b, "%s\n", sbx_buf_cstr(&line));
 		sbx_buf_dispose(&line);
 	}
-	put_string_value(v, "authorizedKeys", &b, &ok);
+	add_buf_string(v, "authorizedKeys", &b, &ok);
 
-	list = put(v, "ports", cJSON_CreateArray(), &ok);
+	list = add_item(v, "ports", cJSON_CreateArray(), &ok);
 	for (size_t i = 0; i < s->nports; i++) {
-		cJSON *port = put(list, NULL, cJSON_CreateObject(), &ok);
+		cJSON *port = add_item(list, NULL, cJSON_CreateObject(), &ok);
 
 		sbx_buf_clear(&b);
 		sbx_buf_printf(&b, "p%d", s->ports[i]);
-		put_string_value(port, "name", &b, &ok);
-		put(port, "containerPort", cJSON_CreateNumber(s->ports[i]), &ok);
-		put(port, "protocol", cJSON_CreateString("TCP"), &ok);
+		add_buf_string(port, "name", &b, &ok);
+		add_item(port, "containerPort", cJSON_CreateNumber(s->ports[i]), &ok);
+		add_item(port, "protocol", cJSON_CreateString("TCP"), &ok);
 	}
-	list = put(v, "env", cJSON_CreateArray(), &ok);
+	list = add_item(v, "env", cJSON_CreateArray(), &ok);
 	for (size_t i = 0; i < s->nenv; i++) {
-		cJSON *var = put(list, NULL, cJSON_CreateObject(), &ok);
+		cJSON *var = add_item(list, NULL, cJSON_CreateObject(), &ok);
 
-		put(var, "name", cJSON_CreateString(s->env[i].name), &ok);
-		put(var, "value", cJSON_CreateString(s->env[i].value), &ok);
+		add_item(var, "name", cJSON_CreateString(s->env[i].name), &ok);
+		add_item(var, "value", cJSON_CreateString(s->env[i].value), &ok);
 	}
 	sbx_buf_dispose(&b);
 	if (!ok) {
