@@ -132,7 +132,7 @@ static void on_upsert(cJSON *obj, void *payload)
 		if (old && (!old->sandbox || !e->sandbox || strcmp(old->sandbox, e->sandbox)))
 			index_del(w->c, old->sandbox, key.ptr);
 		free_entry(old);
-		if (name && w->c->fn)
+		if (w->c->fn)
 			w->c->fn(name, key.ptr, false, w->c->payload);
 	}
 	sbx_buf_dispose(&key);
@@ -150,7 +150,7 @@ static void on_remove(const cJSON *obj, void *payload)
 	if ((e = map_del(w->c->objects, sbx_buf_cstr(&key))))
 		index_del(w->c, e->sandbox, sbx_buf_cstr(&key));
 	free_entry(e);
-	if (copy && w->c->fn)
+	if (w->c->fn)
 		w->c->fn(copy, key.ptr, true, w->c->payload);
 	free(copy);
 	sbx_buf_dispose(&key);
@@ -197,7 +197,7 @@ static void on_list_done(void *payload)
 
 		if (e)
 			index_del(w->c, e->sandbox, s.gone[i]);
-		if (e && e->sandbox && w->c->fn)
+		if (e && w->c->fn)
 			w->c->fn(e->sandbox, s.gone[i], true, w->c->payload);
 		free_entry(e);
 		free(s.gone[i]);

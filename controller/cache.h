@@ -19,7 +19,8 @@
 typedef struct cache cache;
 
 /* Called for every added, changed or removed object with its sandbox name
- * (the sandbox.dev/name label) and its key. */
+ * (the sandbox.dev/name label; NULL for an object without it, such as a
+ * Namespace or Sandbox someone else made) and its key. */
 typedef void (*cache_changed_fn)(const char *sandbox, const char *key, bool removed, void *payload);
 
 /* Start watching. Returns 0 and *out (caller must cache_free), or SBX_E*. */

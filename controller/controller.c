@@ -93,12 +93,21 @@ long long controller_parse_time(const char *s)
 static void on_change(const char *sandbox, const char *key, bool removed, void *payload)
 {
 	controller *c = payload;
+	sbx_buf name = SBX_BUF_INIT;
 
-	(void)key;
 	(void)removed;
+	if (!c->synced_once)
+		return;
+	/* a Namespace or Sandbox someone else made, at a sandbox's name, may be
+	 * what holds it in Conflict: look again when it changes or goes */
+	if (!sandbox && c->repo && controller_sandbox_of_key(&name, key, c->repo->policy ?
+							      c->repo->policy->namespace_prefix : NULL) &&
+	    sbx_repo_find(c->repo, sbx_buf_cstr(&name)))
+		sandbox = sbx_buf_cstr(&name);
 	/* level-based: whatever changed, look at the whole sandbox again */
-	if (c->synced_once)
+	if (sandbox)
 		workqueue_add(c->queue, sandbox, controller_now_ms());
+	sbx_buf_dispose(&name);
 }
 
 /* ---- http ------------------------------------------------------------ */

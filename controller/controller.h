@@ -212,6 +212,12 @@ void controller_view(controller *c, const char *name, struct sandbox_view *v);
  * first); false when path is not such a file. */
 bool controller_file_name(sbx_buf *out, const char *path);
 
+/* The sandbox an object without a sandbox label may stand in the way of:
+ * NAME for a Sandbox key ("sandbox.dev/Sandbox//NAME") or for a Namespace
+ * key ("/Namespace//NS") where NS is prefix + NAME, into out (cleared
+ * first); false for any other key. */
+bool controller_sandbox_of_key(sbx_buf *out, const char *key, const char *prefix);
+
 /* What safety.c says this sandbox may undergo now. */
 sbx_verdict controller_verdict(const controller *c, const struct sandbox_view *v);
 

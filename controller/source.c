@@ -47,6 +47,23 @@ bool controller_file_name(sbx_buf *out, const char *path)
 	return !out->failed;
 }
 
+bool controller_sandbox_of_key(sbx_buf *out, const char *key, const char *prefix)
+{
+	static const char sandbox[] = "sandbox.dev/Sandbox//", ns[] = "/Namespace//";
+	const char *name = NULL;
+
+	if (!strncmp(key, sandbox, sizeof(sandbox) - 1))
+		name = key + sizeof(sandbox) - 1;
+	else if (!strncmp(key, ns, sizeof(ns) - 1) && prefix &&
+		 !strncmp(key + sizeof(ns) - 1, prefix, strlen(prefix)))
+		name = key + sizeof(ns) - 1 + strlen(prefix);
+	sbx_buf_clear(out);
+	if (!name || !*name || strchr(name, '/'))
+		return false;
+	sbx_buf_puts(out, name);
+	return !out->failed;
+}
+
 /* ---- the state ConfigMap: the last revision in force ----------------- */
 
 static void state_key(sbx_buf *key, const controller *c)

@@ -146,7 +146,9 @@ check "conflict: status Conflict naming the object" until_ok 30 bash -c "[ \"\$(
 check "conflict: the unowned namespace is left alone" bash -c "[ -z \"\$(kubectl get ns $(ns dee) -o jsonpath='{.metadata.labels.app\\.kubernetes\\.io/managed-by}')\" ] && ! kubectl -n $(ns dee) get deploy sandbox"
 check "conflict: a Warning Event names it" until_ok 30 bash -c "kubectl get events -n default --field-selector involvedObject.name=dee,reason=Conflict -o name | grep -q ."
 kubectl delete namespace "$(ns dee)" --wait=true >/dev/null 2>&1
-git -C "$repo" rm -q sandboxes/dee.yaml && commit "dee: gone"
+check "conflict: once that namespace goes, the sandbox is applied without another push" until_ok 60 bash -c "[ \"\$(kubectl get sandbox dee -o jsonpath='{.status.sync}')\" = Synced ] && kubectl -n $(ns dee) get deploy sandbox >/dev/null 2>&1"
+git -C "$repo" rm -q sandboxes/dee.yaml && commit "dee: gone"; hook >/dev/null
+check "conflict: ... and removed again once its grace period ends" until_ok 90 bash -c "! kubectl get sandbox dee >/dev/null 2>&1"
 
 # another instance's Sandbox (the same cluster, another repository): its
 # watch event reaches this controller, which must leave it alone

@@ -434,6 +434,31 @@ static void test_reconcile__status_names_the_revision_it_started_from(void **sta
 	assert_int_equal(c.inflight, 0);
 }
 
+static void test_reconcile__sandbox_of_key(void **state)
+{
+	/* an unlabelled Namespace or Sandbox at a sandbox's name requeues it */
+	static const struct { const char *key, *prefix, *want; } rows[] = {
+		{ "sandbox.dev/Sandbox//alice", "sbx-", "alice" },
+		{ "/Namespace//sbx-alice", "sbx-", "alice" },
+		{ "/Namespace//alice", "", "alice" },
+		{ "/Namespace//kube-system", "sbx-", NULL },
+		{ "/Namespace//sbx-", "sbx-", NULL },
+		{ "/Namespace//sbx-alice", NULL, NULL },
+		{ "/ConfigMap/sbx-alice/motd", "sbx-", NULL },
+		{ "sandbox.dev/Sandbox//", "sbx-", NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		sbx_buf out = SBX_BUF_INIT;
+		bool got = controller_sandbox_of_key(&out, rows[i].key, rows[i].prefix);
+
+		if (got != (rows[i].want != NULL) || (got && strcmp(sbx_buf_cstr(&out), rows[i].want)))
+			fail_msg("row %zu '%s': %d '%s'", i, rows[i].key, got, sbx_buf_cstr(&out));
+		sbx_buf_dispose(&out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -443,6 +468,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reconcile__no_write_after_the_lease_is_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile__the_sandbox_is_applied_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile__status_names_the_revision_it_started_from, setup, teardown),
+		cmocka_unit_test(test_reconcile__sandbox_of_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
