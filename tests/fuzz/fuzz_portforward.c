@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "portforward-private.h"
+#include "reads.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -51,13 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sbx_portforward_offline(&pf) < 0)
 		return 0;
 	for (size_t i = 0; i < size && r == 0;) {
-		size_t n;
+		size_t n = next_read(&seed, size - i);
 
-		seed = seed * 1103515245u + 12345u;
-		/* mostly short reads, now and then the rest at once */
-		n = (seed >> 16) % 8 == 0 ? size - i : 1 + (seed >> 16) % 61;
-		if (n > size - i)
-			n = size - i;
 		r = sbx_portforward_feed(pf, data + i, n, out_fd);
 		i += n;
 	}

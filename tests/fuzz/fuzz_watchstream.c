@@ -13,6 +13,7 @@
 
 #include "kinds.h"
 #include "kube-private.h"
+#include "reads.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -54,13 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sbx_kube_watch_start(&w, k, sbx_kind_lookup("v1", "ConfigMap"), NULL, NULL, &h, NULL) < 0)
 		return 0;
 	for (size_t i = 0; i < size;) {
-		size_t n;
+		size_t n = next_read(&seed, size - i);
 
-		seed = seed * 1103515245u + 12345u;
-		/* mostly short reads, now and then the rest at once */
-		n = (seed >> 16) % 8 == 0 ? size - i : 1 + (seed >> 16) % 61;
-		if (n > size - i)
-			n = size - i;
 		if (sbx_kube_watch_feed(w, (const char *)data + i, n) == 2)
 			break;
 		i += n;
