@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "compact.h"
 #include "diff.h"
 #include "error.h"
 #include "map.h"
@@ -17,13 +18,26 @@ struct watch {
 	const sbx_kind *kind;
 	sbx_kube_watch *w;
 	unsigned generation;   /* bumped by each list: entries older than it are gone */
+	char *dict;            /* the first object of this kind with a sandbox label, which
+				* the others are packed against (NULL until then) */
+	size_t dlen;
 };
 
 struct entry {
-	cJSON *obj;
+	compact_blob blob;     /* the object (compact.h) */
+	bool dict;             /* packed against its watch's dictionary */
 	struct watch *from;
 	unsigned generation;
 	char *sandbox;         /* its sandbox label, or NULL */
+	cJSON *parsed;         /* unpacked until cache_release: scratch[slot] */
+	size_t slot;
+};
+
+/* An unpacked object lent out until cache_release; `e` is NULL once its
+ * entry is gone. */
+struct lent {
+	cJSON *obj;
+	struct entry *e;
 };
 
 struct cache {
@@ -35,6 +49,9 @@ struct cache {
 	size_t nwatches;
 	cache_changed_fn fn;
 	void *payload;
+	compact *packer;
+	struct lent *scratch;
+	size_t nscratch, capscratch;
 };
 
 static const char *label(const cJSON *obj, const char *name)
@@ -51,10 +68,52 @@ static void free_entry(void *p)
 	struct entry *e = p;
 
 	if (e) {
-		cJSON_Delete(e->obj);
+		compact_blob_dispose(&e->blob);
 		free(e->sandbox);
 		free(e);
 	}
+}
+
+/* Free an entry; what it lent out stays valid until cache_release. */
+static void drop_entry(cache *c, struct entry *e)
+{
+	if (e && e->parsed)
+		c->scratch[e->slot].e = NULL;
+	free_entry(e);
+}
+
+/* The dictionary an entry was packed against. */
+static const char *dict_of(const struct entry *e, size_t *len)
+{
+	*len = e->dict ? e->from->dlen : 0;
+	return e->dict ? e->from->dict : NULL;
+}
+
+/* The object of e, unpacked and lent until cache_release. */
+static const cJSON *lend(cache *c, struct entry *e)
+{
+	const char *dict;
+	size_t dlen;
+	cJSON *obj;
+
+	if (e->parsed)
+		return e->parsed;
+	if (c->nscratch == c->capscratch) {
+		size_t cap = c->capscratch ? 2 * c->capscratch : 64;
+		struct lent *s = realloc(c->scratch, cap * sizeof(*s));
+
+		if (!s)
+			return NULL;
+		c->scratch = s;
+		c->capscratch = cap;
+	}
+	dict = dict_of(e, &dlen);
+	if (!(obj = compact_unpack(c->packer, &e->blob, dict, dlen)))
+		return NULL;
+	c->scratch[c->nscratch] = (struct lent){ obj, e };
+	e->slot = c->nscratch++;
+	e->parsed = obj;
+	return obj;
 }
 
 static void free_keys(void *keys)
@@ -91,18 +150,17 @@ static void index_del(cache *c, const char *sandbox, const char *key)
 		free_keys(map_del(c->by_sandbox, sandbox));
 }
 
-/* Keep what diffing and health read: drop bookkeeping that can be large. */
-static void trim(cJSON *obj)
+/* Pack obj into e: against the watch's dictionary, which the first object
+ * with a sandbox label becomes. */
+static int pack(struct watch *w, struct entry *e, const cJSON *obj)
 {
-	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-
-	cJSON_DeleteItemFromObjectCaseSensitive(meta, "managedFields");
-	cJSON_DeleteItemFromObjectCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(meta, "annotations"),
-		"kubectl.kubernetes.io/last-applied-configuration");
+	if (!w->dict && e->sandbox && (w->dict = cJSON_PrintUnformatted(obj)))
+		w->dlen = strlen(w->dict);
+	e->dict = w->dict != NULL;
+	return compact_pack(w->c->packer, obj, w->dict, w->dlen, &e->blob);
 }
 
-/* Takes obj: kept, trimmed, without a copy. */
+/* Takes obj: trimmed, packed and freed. */
 static void on_upsert(cJSON *obj, void *payload)
 {
 	struct watch *w = payload;
@@ -114,27 +172,26 @@ static void on_upsert(cJSON *obj, void *payload)
 		return; /* detaching it failed */
 	sbx_diff_key(&key, obj);
 	e = calloc(1, sizeof(*e));
-	if (!e || key.failed) {
+	if (!e || key.failed || (name && !(e->sandbox = strdup(name)))) {
 		free(e);
 		cJSON_Delete(obj);
 		sbx_buf_dispose(&key);
 		return;
 	}
-	trim(obj);
-	e->obj = obj;
+	compact_trim(obj);
 	e->from = w;
 	e->generation = w->generation;
-	e->sandbox = name ? strdup(name) : NULL;
-	if (map_put(w->c->objects, key.ptr, e, (void **)&old) < 0) {
+	if (pack(w, e, obj) < 0 || map_put(w->c->objects, key.ptr, e, (void **)&old) < 0) {
 		free_entry(e);
 	} else {
 		index_add(w->c, e->sandbox, key.ptr);
 		if (old && (!old->sandbox || !e->sandbox || strcmp(old->sandbox, e->sandbox)))
 			index_del(w->c, old->sandbox, key.ptr);
-		free_entry(old);
+		drop_entry(w->c, old);
 		if (w->c->fn)
-			w->c->fn(name, key.ptr, false, w->c->payload);
+			w->c->fn(e->sandbox, key.ptr, false, w->c->payload);
 	}
+	cJSON_Delete(obj);
 	sbx_buf_dispose(&key);
 }
 
@@ -149,7 +206,7 @@ static void on_remove(const cJSON *obj, void *payload)
 	sbx_diff_key(&key, obj);
 	if ((e = map_del(w->c->objects, sbx_buf_cstr(&key))))
 		index_del(w->c, e->sandbox, sbx_buf_cstr(&key));
-	free_entry(e);
+	drop_entry(w->c, e);
 	if (w->c->fn)
 		w->c->fn(copy, key.ptr, true, w->c->payload);
 	free(copy);
@@ -199,7 +256,7 @@ static void on_list_done(void *payload)
 			index_del(w->c, e->sandbox, s.gone[i]);
 		if (e && w->c->fn)
 			w->c->fn(e->sandbox, s.gone[i], true, w->c->payload);
-		free_entry(e);
+		drop_entry(w->c, e);
 		free(s.gone[i]);
 	}
 	free(s.gone);
@@ -223,7 +280,7 @@ int cache_new(cache **out, sbx_kube *k, cache_changed_fn fn, void *payload)
 	for (size_t i = 0; (kind = sbx_kind_at(i)); i++)
 		n += watched(kind);
 	if (!c || !(c->objects = map_new()) || !(c->by_sandbox = map_new()) ||
-	    !(c->watches = calloc(n, sizeof(*c->watches)))) {
+	    !(c->watches = calloc(n, sizeof(*c->watches))) || !(c->packer = compact_new())) {
 		cache_free(c);
 		return sbx_error_set(SBX_ENOMEM, "out of memory");
 	}
@@ -259,15 +316,15 @@ bool cache_synced(const cache *c)
 	return true;
 }
 
-const cJSON *cache_get(const cache *c, const char *key)
+const cJSON *cache_get(cache *c, const char *key)
 {
 	struct entry *e = map_get(c->objects, key);
 
-	return e ? e->obj : NULL;
+	return e ? lend(c, e) : NULL;
 }
 
 struct each {
-	const cache *c;
+	cache *c;
 	void (*fn)(const char *key, const cJSON *obj, void *payload);
 	void *payload;
 };
@@ -275,14 +332,15 @@ struct each {
 static void visit(const char *key, void *value, void *payload)
 {
 	struct each *e = payload;
-	const struct entry *en = map_get(e->c->objects, key);
+	struct entry *en = map_get(e->c->objects, key);
+	const cJSON *obj = en ? lend(e->c, en) : NULL;
 
 	(void)value;
-	if (en)
-		e->fn(key, en->obj, e->payload);
+	if (obj)
+		e->fn(key, obj, e->payload);
 }
 
-void cache_each(const cache *c, const char *sandbox,
+void cache_each(cache *c, const char *sandbox,
 		void (*fn)(const char *key, const cJSON *obj, void *payload), void *payload)
 {
 	struct each e = { c, fn, payload };
@@ -293,6 +351,7 @@ void cache_each(const cache *c, const char *sandbox,
 }
 
 struct prefixed {
+	cache *c;
 	const char *prefix;
 	size_t len;
 	void (*fn)(const char *key, const cJSON *obj, void *payload);
@@ -302,17 +361,51 @@ struct prefixed {
 static void visit_prefix(const char *key, void *value, void *payload)
 {
 	struct prefixed *p = payload;
+	struct entry *e = value;
+	const char *dict;
+	size_t dlen;
+	cJSON *obj;
 
-	if (!strncmp(key, p->prefix, p->len))
-		p->fn(key, ((struct entry *)value)->obj, p->payload);
+	if (strncmp(key, p->prefix, p->len))
+		return;
+	if (e->parsed) {
+		p->fn(key, e->parsed, p->payload);
+		return;
+	}
+	/* unpacked for the visit only: a scan of every Sandbox lends none out */
+	dict = dict_of(e, &dlen);
+	if ((obj = compact_unpack(p->c->packer, &e->blob, dict, dlen)))
+		p->fn(key, obj, p->payload);
+	cJSON_Delete(obj);
 }
 
-void cache_each_prefix(const cache *c, const char *prefix,
+void cache_each_prefix(cache *c, const char *prefix,
 		       void (*fn)(const char *key, const cJSON *obj, void *payload), void *payload)
 {
-	struct prefixed p = { prefix, strlen(prefix), fn, payload };
+	struct prefixed p = { c, prefix, strlen(prefix), fn, payload };
 
 	map_each(c->objects, visit_prefix, &p);
+}
+
+size_t cache_mark(const cache *c)
+{
+	return c->nscratch;
+}
+
+void cache_release_to(cache *c, size_t mark)
+{
+	while (c->nscratch > mark) {
+		struct lent *l = &c->scratch[--c->nscratch];
+
+		if (l->e)
+			l->e->parsed = NULL;
+		cJSON_Delete(l->obj);
+	}
+}
+
+void cache_release(cache *c)
+{
+	cache_release_to(c, 0);
 }
 
 size_t cache_count(const cache *c)
@@ -335,7 +428,12 @@ void cache_free(cache *c)
 		return;
 	for (size_t i = 0; i < c->nwatches; i++)
 		sbx_kube_watch_stop(c->watches[i].w);
+	cache_release(c);
+	for (size_t i = 0; i < c->nwatches; i++)
+		free(c->watches[i].dict);
 	free(c->watches);
+	free(c->scratch);
+	compact_free(c->packer);
 	map_free(c->objects, free_entry);
 	map_free(c->by_sandbox, free_keys);
 	free(c);

@@ -4,9 +4,9 @@
  * manages, namespaced kinds filtered by the managed-by label and
  * cluster-scoped ones (Namespace, Sandbox) whole, so that a name missing
  * from the cache is free and needs no look-up. Kept in a map from object key
- * ("GROUP/KIND/NAMESPACE/NAME") to the live object without the parts
- * diffing and health never read (managedFields, last-applied). Tells the
- * controller which sandbox an event touched.
+ * ("GROUP/KIND/NAMESPACE/NAME") to the live object in a compact form
+ * (compact.h: without what nothing reads, compressed), unpacked when read.
+ * Tells the controller which sandbox an event touched.
  */
 #ifndef SBX_CONTROLLER_CACHE_H
 #define SBX_CONTROLLER_CACHE_H
@@ -29,18 +29,27 @@ int cache_new(cache **out, sbx_kube *k, cache_changed_fn fn, void *payload);
 /* Whether every watch delivered its first full list. */
 bool cache_synced(const cache *c);
 
-/* The live object with this key, or NULL. Borrowed until the next
- * sbx_kube_run(). */
-const cJSON *cache_get(const cache *c, const char *key);
+/* The live object with this key (trimmed: compact.h), or NULL. Unpacked
+ * from the compact form and lent until cache_release(), which the loop
+ * calls before every sbx_kube_run() and after starting each reconcile. */
+const cJSON *cache_get(cache *c, const char *key);
 
-/* Visit every cached object labelled with this sandbox name. */
-void cache_each(const cache *c, const char *sandbox,
+/* Visit every cached object labelled with this sandbox name (lent as by
+ * cache_get). */
+void cache_each(cache *c, const char *sandbox,
 		void (*fn)(const char *key, const cJSON *obj, void *payload), void *payload);
 
 /* Visit every cached object whose key starts with prefix
- * ("sandbox.dev/Sandbox//" for all Sandbox objects). */
-void cache_each_prefix(const cache *c, const char *prefix,
+ * ("sandbox.dev/Sandbox//" for all Sandbox objects). For a scan of many,
+ * each object is valid during its own call only. */
+void cache_each_prefix(cache *c, const char *prefix,
 		       void (*fn)(const char *key, const cJSON *obj, void *payload), void *payload);
+
+/* End the loan of every object lent since cache_mark() returned mark (0:
+ * all of them): pointers into those objects are invalid after it. */
+size_t cache_mark(const cache *c);
+void cache_release_to(cache *c, size_t mark);
+void cache_release(cache *c);
 
 /* Objects held, and relists so far (all kinds). */
 size_t cache_count(const cache *c);

@@ -421,8 +421,12 @@ int controller_run(controller *c)
 		}
 		source_state_tick(c, now);
 		while (c->synced_once && controller_may_write(c) && c->inflight < c->o.workers &&
-		       (key = workqueue_get(c->queue, controller_now_ms())))
+		       (key = workqueue_get(c->queue, controller_now_ms()))) {
 			reconcile_start(c, key);
+			/* a pass over thousands of unchanged sandboxes can run
+			 * here in one go: unpack only one at a time */
+			cache_release(c->cache);
+		}
 		/* --once: work due later (the end of a grace period) is not waited for */
 		q = workqueue_next_ms(c->queue, controller_now_ms());
 		if (c->o.once && c->synced_once && !c->inflight && (q < 0 || q > ONCE_DUE_MS)) {
@@ -456,13 +460,16 @@ int controller_run(controller *c)
 			fds[nfds].events = POLLIN;
 			fds[nfds++].revents = 0;
 		}
+		cache_release(c->cache);
 		sbx_kube_run_fds(c->kube, timeout, fds, nfds);
 		if (c->http)
 			http_server_run(c->http);
 	}
 	/* finish what is in flight, then give up the lease */
-	for (int i = 0; i < 300 && (c->inflight || source_busy(c)); i++)
+	for (int i = 0; i < 300 && (c->inflight || source_busy(c)); i++) {
+		cache_release(c->cache);
 		sbx_kube_run(c->kube, 100);
+	}
 	leader_release(c);
 	log_info(NULL, "stopped: API requests GET %lu, PATCH %lu, POST %lu, PUT %lu, DELETE %lu",
 		 sbx_kube_request_count(c->kube, "GET", -1), sbx_kube_request_count(c->kube, "PATCH", -1),

@@ -163,8 +163,8 @@ void controller_dispose(controller *c);
  * wave and each status write. */
 bool controller_may_write(const controller *c);
 
-/* The Sandbox object of `name` in the cache, or NULL. Borrowed until the
- * next sbx_kube_run(). */
+/* The Sandbox object of `name` in the cache, or NULL. Lent as by
+ * cache_get(). */
 const cJSON *controller_sandbox(const controller *c, const char *name);
 
 /* ---- source.c ---- */
@@ -196,8 +196,8 @@ double source_head_unapplied(const controller *c, long long wall_ms);
 
 void source_dispose(controller *c);
 
-/* One sandbox as the deleting rules see it, read from the cache. Borrowed
- * until the next sbx_kube_run(). */
+/* One sandbox as the deleting rules see it, read from the cache. Lent as
+ * by cache_get(). */
 struct sandbox_view {
 	const cJSON *obj;          /* the live Sandbox, or NULL */
 	const char *ns;            /* its spec.namespace, or NULL */

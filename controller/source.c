@@ -221,15 +221,31 @@ struct gather {
 	const controller *c;
 	sbx_safety_live *live;
 	size_t n, cap;
+	char **strings;        /* copies its strings point to (2 per entry): a
+				* scan's objects live only during their visit */
+	bool failed;           /* out of memory: one is missing */
 };
 
 static void gather_live(const char *key, const cJSON *obj, void *payload)
 {
 	struct gather *g = payload;
 
+	sbx_safety_live *l = &g->live[g->n];
+	char **own = &g->strings[2 * g->n];
+
 	(void)key;
-	if (g->n < g->cap && str_at(obj, "metadata", "name"))
-		live_of(g->c, obj, &g->live[g->n++]);
+	if (g->n == g->cap || !str_at(obj, "metadata", "name"))
+		return;
+	live_of(g->c, obj, l);
+	if (!(own[0] = strdup(l->name)) || (l->ns_uid_recorded && !(own[1] = strdup(l->ns_uid_recorded)))) {
+		free(own[0]);
+		own[0] = NULL;
+		g->failed = true;
+		return;
+	}
+	l->name = own[0];
+	l->ns_uid_recorded = own[1];
+	g->n++;
 }
 
 struct files {
@@ -268,7 +284,7 @@ static bool decide_fleet(controller *c)
 {
 	sbx_safety_fleet before = c->fleet;
 	sbx_safety_input in = { 0 };
-	struct gather g = { c, NULL, 0, 0 };
+	struct gather g = { c, NULL, 0, 0, NULL, false };
 	struct files files = { NULL, 0 };
 	const char *stored = c->in_force[0] ? (c->in_force_names ? c->in_force_names : "") : NULL;
 	char **names = NULL, *copy = NULL;
@@ -278,6 +294,7 @@ static bool decide_fleet(controller *c)
 
 	cache_each_prefix(c->cache, "sandbox.dev/Sandbox//", count_entry, &g.cap);
 	g.live = calloc(g.cap + 1, sizeof(*g.live));
+	g.strings = calloc(2 * g.cap + 2, sizeof(*g.strings));
 	files.v = calloc(map_count(c->file_state) + 1, sizeof(*files.v));
 	if (stored && (copy = strdup(stored))) {
 		size_t lines = 1;
@@ -292,12 +309,13 @@ static bool decide_fleet(controller *c)
 				names[nnames++] = p;
 		}
 	}
-	if (!g.live || !files.v || (stored && !names)) {
+	if (g.live && g.strings)
+		cache_each_prefix(c->cache, "sandbox.dev/Sandbox//", gather_live, &g);
+	if (!g.live || !g.strings || g.failed || !files.v || (stored && !names)) {
 		log_error(NULL, "out of memory deciding revision %.12s; nothing is deleted", c->revision);
 		c->fleet.block = SBX_BLOCK_NOT_SYNCED;
 		goto done;
 	}
-	cache_each_prefix(c->cache, "sandbox.dev/Sandbox//", gather_live, &g);
 	map_each(c->file_state, add_file, &files);
 	in.revision = c->revision;
 	in.synced = cache_synced(c->cache);
@@ -323,6 +341,9 @@ static bool decide_fleet(controller *c)
 		log_info(NULL, "revision %.12s may remove what it removes (%zu of %zu)", c->revision,
 			 c->fleet.removed, c->fleet.fleet);
 done:
+	for (size_t i = 0; g.strings && i < 2 * g.n; i++)
+		free(g.strings[i]);
+	free(g.strings);
 	free(g.live);
 	free(files.v);
 	free(names);
@@ -407,7 +428,8 @@ static void note_inputs(struct taking *t, const char *name, const char *what, co
 			size_t len)
 {
 	struct inputs *in = calloc(1, sizeof(*in)), *old;
-	const cJSON *live;
+	size_t mark = cache_mark(t->c->cache);
+	const cJSON *live = NULL;
 
 	if (!in || map_get(t->inputs, name)) {
 		free(in);
@@ -415,7 +437,8 @@ static void note_inputs(struct taking *t, const char *name, const char *what, co
 	}
 	sbx_inputs_hash(in->hash, t->h, what, data, len);
 	old = map_get(t->c->inputs, name);
-	live = controller_sandbox(t->c, name);
+	if (!old && t->first)
+		live = controller_sandbox(t->c, name);
 	if (old && !strcmp(old->hash, in->hash)) {
 		*in = *old;
 	} else if (!old && t->first && str_at(live, "status", "inputsHash") &&
@@ -432,6 +455,8 @@ static void note_inputs(struct taking *t, const char *name, const char *what, co
 	}
 	if (map_put(t->inputs, name, in, NULL) < 0)
 		free(in);
+	/* once per file of a revision: lend nothing out for longer */
+	cache_release_to(t->c->cache, mark);
 }
 
 static void note_live(const char *key, const cJSON *obj, void *payload)
