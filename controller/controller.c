@@ -7,6 +7,7 @@
  * the process's lifecycle.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "log.h"
 
 #define ONCE_DUE_MS 1000   /* --once waits for work due within this long */
+#define TRIM_EVERY_MS 60000 /* freed heap handed back at most this often */
 
 bool controller_owns(const controller *c, const cJSON *obj)
 {
@@ -404,7 +406,7 @@ static bool settled(controller *c)
 int controller_run(controller *c)
 {
 	struct pollfd fds[64];
-	long long now, idle_since = 0;
+	long long now, idle_since = 0, trimmed = 0;
 
 	while (!c->stop) {
 		size_t nfds = 0;
@@ -420,6 +422,13 @@ int controller_run(controller *c)
 			log_info(NULL, "cache synced: %zu objects", cache_count(c->cache));
 		}
 		source_state_tick(c, now);
+		/* a list or a pass over every sandbox parses much and keeps
+		 * little: hand the freed pages back once things are quiet */
+		if (c->synced_once && !c->inflight && !workqueue_depth(c->queue) &&
+		    now - trimmed >= TRIM_EVERY_MS) {
+			malloc_trim(0);
+			trimmed = now;
+		}
 		while (c->synced_once && controller_may_write(c) && c->inflight < c->o.workers &&
 		       (key = workqueue_get(c->queue, controller_now_ms()))) {
 			reconcile_start(c, key);

@@ -1152,7 +1152,9 @@ static void watch_begin_list(sbx_kube_watch *w)
 
 	w->state = W_LIST;
 	sbx_kube_path(&path, w->kind, w->ns, NULL, NULL);
-	append_query(&path, "limit", "500");
+	/* a page is read and parsed whole before its objects are handed on:
+	 * 100 keeps what a relist of every kind holds at once to a few MB */
+	append_query(&path, "limit", "100");
 	if (w->selector)
 		append_query(&path, "labelSelector", w->selector);
 	if (w->cont)
