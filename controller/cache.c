@@ -52,6 +52,7 @@ struct cache {
 	compact *packer;
 	struct lent *scratch;
 	size_t nscratch, capscratch;
+	bool broken;           /* an object could not be stored or read (out of memory) */
 };
 
 static const char *label(const cJSON *obj, const char *name)
@@ -102,14 +103,18 @@ static const cJSON *lend(cache *c, struct entry *e)
 		size_t cap = c->capscratch ? 2 * c->capscratch : 64;
 		struct lent *s = realloc(c->scratch, cap * sizeof(*s));
 
-		if (!s)
+		if (!s) {
+			c->broken = true;
 			return NULL;
+		}
 		c->scratch = s;
 		c->capscratch = cap;
 	}
 	dict = dict_of(e, &dlen);
-	if (!(obj = compact_unpack(c->packer, &e->blob, dict, dlen)))
+	if (!(obj = compact_unpack(c->packer, &e->blob, dict, dlen))) {
+		c->broken = true;
 		return NULL;
+	}
 	c->scratch[c->nscratch] = (struct lent){ obj, e };
 	e->slot = c->nscratch++;
 	e->parsed = obj;
@@ -151,11 +156,18 @@ static void index_del(cache *c, const char *sandbox, const char *key)
 }
 
 /* Pack obj into e: against the watch's dictionary, which the first object
- * with a sandbox label becomes. */
+ * with a sandbox label becomes, without its data (a Secret's key must not
+ * outlive its sandbox there). */
 static int pack(struct watch *w, struct entry *e, const cJSON *obj)
 {
-	if (!w->dict && e->sandbox && (w->dict = cJSON_PrintUnformatted(obj)))
-		w->dlen = strlen(w->dict);
+	cJSON *shape;
+
+	if (!w->dict && e->sandbox && (shape = cJSON_Duplicate(obj, true))) {
+		cJSON_DeleteItemFromObjectCaseSensitive(shape, "data");
+		if ((w->dict = cJSON_PrintUnformatted(shape)))
+			w->dlen = strlen(w->dict);
+		cJSON_Delete(shape);
+	}
 	e->dict = w->dict != NULL;
 	return compact_pack(w->c->packer, obj, w->dict, w->dlen, &e->blob);
 }
@@ -173,6 +185,7 @@ static void on_upsert(cJSON *obj, void *payload)
 	sbx_diff_key(&key, obj);
 	e = calloc(1, sizeof(*e));
 	if (!e || key.failed || (name && !(e->sandbox = strdup(name)))) {
+		w->c->broken = true;
 		free(e);
 		cJSON_Delete(obj);
 		sbx_buf_dispose(&key);
@@ -182,6 +195,7 @@ static void on_upsert(cJSON *obj, void *payload)
 	e->from = w;
 	e->generation = w->generation;
 	if (pack(w, e, obj) < 0 || map_put(w->c->objects, key.ptr, e, (void **)&old) < 0) {
+		w->c->broken = true;
 		free_entry(e);
 	} else {
 		index_add(w->c, e->sandbox, key.ptr);
@@ -308,8 +322,15 @@ int cache_new(cache **out, sbx_kube *k, cache_changed_fn fn, void *payload)
 	return 0;
 }
 
+bool cache_broken(const cache *c)
+{
+	return c->broken;
+}
+
 bool cache_synced(const cache *c)
 {
+	if (c->broken)
+		return false;
 	for (size_t i = 0; i < c->nwatches; i++)
 		if (!sbx_kube_watch_synced(c->watches[i].w))
 			return false;
@@ -376,6 +397,8 @@ static void visit_prefix(const char *key, void *value, void *payload)
 	dict = dict_of(e, &dlen);
 	if ((obj = compact_unpack(p->c->packer, &e->blob, dict, dlen)))
 		p->fn(key, obj, p->payload);
+	else
+		p->c->broken = true;
 	cJSON_Delete(obj);
 }
 

@@ -26,8 +26,14 @@ typedef void (*cache_changed_fn)(const char *sandbox, const char *key, bool remo
 /* Start watching. Returns 0 and *out (caller must cache_free), or SBX_E*. */
 int cache_new(cache **out, sbx_kube *k, cache_changed_fn fn, void *payload);
 
-/* Whether every watch delivered its first full list. */
+/* Whether every watch delivered its first full list (and the cache is
+ * not broken). */
 bool cache_synced(const cache *c);
+
+/* Whether an object could not be stored or read back (out of memory): the
+ * cache may then lack objects that exist, so nothing may be decided from
+ * it any more; it stays so until a restart. */
+bool cache_broken(const cache *c);
 
 /* The live object with this key (trimmed: compact.h), or NULL. Unpacked
  * from the compact form and lent until cache_release(), which the loop
@@ -45,10 +51,14 @@ void cache_each(cache *c, const char *sandbox,
 void cache_each_prefix(cache *c, const char *prefix,
 		       void (*fn)(const char *key, const cJSON *obj, void *payload), void *payload);
 
-/* End the loan of every object lent since cache_mark() returned mark (0:
- * all of them): pointers into those objects are invalid after it. */
+/* A mark for cache_release_to(): how many objects are lent now. */
 size_t cache_mark(const cache *c);
+
+/* End the loan of every object lent since cache_mark() returned mark:
+ * pointers into those objects are invalid after it. */
 void cache_release_to(cache *c, size_t mark);
+
+/* End every loan (cache_release_to(c, 0)). */
 void cache_release(cache *c);
 
 /* Objects held, and relists so far (all kinds). */

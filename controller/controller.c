@@ -7,7 +7,9 @@
  * the process's lifecycle.
  */
 #include <errno.h>
+#ifdef __GLIBC__
 #include <malloc.h>
+#endif
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +192,10 @@ static bool h_readyz(sbx_buf *why, void *payload)
 
 	if (!c->revision[0]) {
 		sbx_buf_puts(why, c->source_error ? c->source_error : "no revision fetched yet");
+		return false;
+	}
+	if (cache_broken(c->cache)) {
+		sbx_buf_puts(why, "out of memory: the cache lacks objects; restart the controller");
 		return false;
 	}
 	if (!cache_synced(c->cache)) {
@@ -407,6 +413,7 @@ int controller_run(controller *c)
 {
 	struct pollfd fds[64];
 	long long now, idle_since = 0, trimmed = 0;
+	bool broken_said = false;
 
 	while (!c->stop) {
 		size_t nfds = 0;
@@ -422,14 +429,23 @@ int controller_run(controller *c)
 			log_info(NULL, "cache synced: %zu objects", cache_count(c->cache));
 		}
 		source_state_tick(c, now);
+#ifdef __GLIBC__
 		/* a list or a pass over every sandbox parses much and keeps
-		 * little: hand the freed pages back once things are quiet */
-		if (c->synced_once && !c->inflight && !workqueue_depth(c->queue) &&
-		    now - trimmed >= TRIM_EVERY_MS) {
+		 * little: hand the freed pages back once things are quiet
+		 * (nothing in flight or due within a second) */
+		q = workqueue_next_ms(c->queue, now);
+		if (c->synced_once && !c->inflight && (q < 0 || q > 1000) && now - trimmed >= TRIM_EVERY_MS) {
 			malloc_trim(0);
 			trimmed = now;
 		}
-		while (c->synced_once && controller_may_write(c) && c->inflight < c->o.workers &&
+#endif
+		if (cache_broken(c->cache) && !broken_said) {
+			log_error(NULL, "out of memory: the cache lacks objects, so nothing more is written; "
+				  "restart the controller");
+			broken_said = true;
+		}
+		while (c->synced_once && controller_may_write(c) && !cache_broken(c->cache) &&
+		       c->inflight < c->o.workers &&
 		       (key = workqueue_get(c->queue, controller_now_ms()))) {
 			reconcile_start(c, key);
 			/* a pass over thousands of unchanged sandboxes can run

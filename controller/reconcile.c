@@ -137,9 +137,13 @@ static void next_phase(struct rec *r);
  * anything more (the new leader takes over). */
 static bool may_write(struct rec *r)
 {
-	if (controller_may_write(r->c))
+	bool broken = cache_broken(r->c->cache);
+
+	if (controller_may_write(r->c) && !broken)
 		return true;
-	if (!r->lost)
+	if (!r->lost && broken)
+		fail(r, "internal", "out of memory reading the cache: nothing more is written until a restart");
+	else if (!r->lost)
 		fail(r, "not_leader", "this replica is not the leader any more: nothing more is written");
 	r->lost = true;
 	return false;

@@ -48,7 +48,7 @@ static const cJSON *at(const cJSON *o, const char *a, const char *b)
 	return b ? cJSON_GetObjectItemCaseSensitive(o, b) : o;
 }
 
-static void trim_drops_bookkeeping_and_keeps_what_is_read(void **state)
+static void test_compact__trim_drops_bookkeeping_and_keeps_what_is_read(void **state)
 {
 	cJSON *d = deployment("alice");
 
@@ -69,7 +69,7 @@ static void trim_drops_bookkeeping_and_keeps_what_is_read(void **state)
 	cJSON_Delete(d);
 }
 
-static void trim_keeps_status_only_where_it_is_read(void **state)
+static void test_compact__trim_keeps_status_only_where_it_is_read(void **state)
 {
 	static const struct {
 		const char *kind;
@@ -118,7 +118,7 @@ static size_t round_trip(compact *p, const cJSON *obj, const char *dict)
 	return size;
 }
 
-static void pack_round_trips(void **state)
+static void test_compact__pack_round_trips(void **state)
 {
 	compact *p = compact_new();
 	cJSON *alice = deployment("alice"), *bob = deployment("bob"), *tiny = cJSON_CreateObject();
@@ -147,7 +147,7 @@ static void pack_round_trips(void **state)
 
 		assert_non_null(big);
 		memset(big, ' ', n - strlen(dict));
-		strcpy(big + n - strlen(dict), dict);
+		memcpy(big + n - strlen(dict), dict, strlen(dict) + 1);
 		assert_true(round_trip(p, bob, big) * 4 < strlen(json));
 		free(big);
 	}
@@ -162,9 +162,9 @@ static void pack_round_trips(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(trim_drops_bookkeeping_and_keeps_what_is_read),
-		cmocka_unit_test(trim_keeps_status_only_where_it_is_read),
-		cmocka_unit_test(pack_round_trips),
+		cmocka_unit_test(test_compact__trim_drops_bookkeeping_and_keeps_what_is_read),
+		cmocka_unit_test(test_compact__trim_keeps_status_only_where_it_is_read),
+		cmocka_unit_test(test_compact__pack_round_trips),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
