@@ -50,38 +50,14 @@ cleanup() {
 }
 trap cleanup EXIT
 trap "exit 143" INT TERM
+. "$top/tests/bench/fleet.sh"
 
 # KWOK nodes of its own, enough for both sides' pods (one per sandbox, one
 # CPU each for the small size), removed at the end
-nodes=$(( (3 * n + 99) / 100 ))
 phase "KWOK nodes and $n sandbox files"
-for ((i = 0; i < nodes; i++)); do
-	cat <<YAML
----
-apiVersion: v1
-kind: Node
-metadata:
-  name: bench-$id-$i
-  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
-  labels: {type: kwok, sandbox-bench: "$id", kubernetes.io/hostname: bench-$id-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
-status:
-  allocatable: {cpu: "110", memory: 440Gi, pods: "110", ephemeral-storage: 5Ti}
-  capacity: {cpu: "110", memory: 440Gi, pods: "110", ephemeral-storage: 5Ti}
-YAML
-done | kubectl apply -f - >/dev/null
-kubectl wait --for=condition=Ready node -l "sandbox-bench=$id" --timeout=120s >/dev/null
-
+kwok_nodes "$id" $(( (3 * n + 99) / 100 )) bench
 repo=$tmp/repo
-mkdir -p "$repo/sandboxes"
-cp -r "$top/templates" "$repo/"
-# the example's fleet budget fits 400 small sandboxes: room for N of them
-sed -i -e "s/^  namespacePrefix: .*/  namespacePrefix: b$id-/" \
-	-e "s/^  budget: .*/  budget: {cpu: \"$((n + 1))\", memory: $((4 * n + 4))Gi}/" "$repo/templates/policy.yaml"
-key=$(grep -h '^    - ssh-ed25519' "$top/sandboxes/alice.yaml" | head -1 | sed 's/^    - //')
-for ((i = 0; i < n; i++)); do
-	printf 'apiVersion: sandbox.dev/v1alpha1\nkind: Sandbox\nmetadata:\n  name: b%s-%03d\nspec:\n  owner: dev%03d@example.com\n  sshKeys:\n    - %s\n  size: small\n' "$id" "$i" "$i" "$key" > "$repo/sandboxes/b$id-$(printf %03d "$i").yaml"
-done
-git -C "$repo" init -q -b main && git -C "$repo" add -A && git -C "$repo" -c user.name=b -c user.email=b@e commit -qm bench
+fleet_repo "$repo" "b$id" "$n" 3
 
 # what every controller run here shares
 ctl_args=(--repo "file://$repo" --state-dir "$tmp/state" --instance "bench-$id" --install-crd)

@@ -38,37 +38,13 @@ cleanup() {
 }
 trap cleanup EXIT
 trap "exit 143" INT TERM
+. "$top/tests/bench/fleet.sh"
 
 phase "KWOK nodes and $n sandbox files"
-for ((i = 0; i < (n + 99) / 100; i++)); do
-	cat <<YAML
----
-apiVersion: v1
-kind: Node
-metadata:
-  name: mem-$id-$i
-  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
-  labels: {type: kwok, sandbox-bench: "$id", kubernetes.io/hostname: mem-$id-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
-status:
-  allocatable: {cpu: "110", memory: 440Gi, pods: "110", ephemeral-storage: 5Ti}
-  capacity: {cpu: "110", memory: 440Gi, pods: "110", ephemeral-storage: 5Ti}
-YAML
-done | kubectl apply -f - >/dev/null
-kubectl wait --for=condition=Ready node -l "sandbox-bench=$id" --timeout=120s >/dev/null
-
-repo=$tmp/repo
-mkdir -p "$repo/sandboxes"
-cp -r "$top/templates" "$repo/"
-sed -i -e "s/^  namespacePrefix: .*/  namespacePrefix: m$id-/" \
-	-e "s/^  budget: .*/  budget: {cpu: \"$((n + 1))\", memory: $((4 * n + 4))Gi}/" "$repo/templates/policy.yaml"
-key=$(grep -h '^    - ssh-ed25519' "$top/sandboxes/alice.yaml" | head -1 | sed 's/^    - //')
-for ((i = 0; i < n; i++)); do
-	printf 'apiVersion: sandbox.dev/v1alpha1\nkind: Sandbox\nmetadata:\n  name: m%s-%04d\nspec:\n  owner: dev%04d@example.com\n  sshKeys:\n    - %s\n  size: small\n' "$id" "$i" "$i" "$key" > "$repo/sandboxes/m$id-$(printf %04d "$i").yaml"
-done
-git -C "$repo" init -q -b main && git -C "$repo" add -A && git -C "$repo" -c user.name=b -c user.email=b@e commit -qm bench
-empty=$tmp/empty
-mkdir -p "$empty/sandboxes" && cp -r "$repo/templates" "$empty/"
-git -C "$empty" init -q -b main && git -C "$empty" add -A && git -C "$empty" -c user.name=b -c user.email=b@e commit -qm empty
+kwok_nodes "$id" $(( (n + 99) / 100 )) mem
+repo=$tmp/repo empty=$tmp/empty
+fleet_repo "$repo" "m$id" "$n" 4
+fleet_repo "$empty" "m$id" 0 4
 
 args=(--state-dir "$tmp/state" --instance "mem-$id" --install-crd --workers 64 --kube-qps 1000)
 
