@@ -27,6 +27,7 @@
 #include "diff.h"
 #include "error.h"
 #include "gitops.h"
+#include "idle.h"
 #include "kinds.h"
 #include "kubecli.h"
 #include "plan.h"
@@ -301,6 +302,7 @@ static void effects_of(cJSON *res)
 static void diff_valid(struct run *rn, cJSON *res, const sbx_spec *spec)
 {
 	sbx_plan_options po = SBX_PLAN_OPTIONS_INIT;
+	sbx_render_options ro = SBX_RENDER_OPTIONS_INIT;
 	sbx_diags d = SBX_DIAGS_INIT;
 	sbx_buf ns = SBX_BUF_INIT, why = SBX_BUF_INIT;
 	cJSON *desired = NULL, *live = cJSON_CreateArray(), *unread = cJSON_CreateObject(), *objects, *obj;
@@ -310,7 +312,11 @@ static void diff_valid(struct run *rn, cJSON *res, const sbx_spec *spec)
 	sbx_render_namespace(&ns, rn->repo->policy, spec->name);
 	cJSON_AddStringToObject(res, "namespace", sbx_buf_cstr(&ns));
 	objects = cJSON_AddArrayToObject(res, "objects");
-	if (sbx_desired(&desired, rn->repo, spec, rn->instance, &d) < 0) {
+	ro.instance = rn->instance;
+	/* a sandbox asleep for idleness runs no pod, and that is no difference */
+	ro.asleep = !spec->suspended &&
+		    sbx_idle_asleep_since(cJSON_GetObjectItemCaseSensitive(rn->live_sandboxes, spec->name));
+	if (sbx_desired(&desired, rn->repo, spec, &ro, &d) < 0) {
 		sbx_buf_clear(&why);
 		sbx_diags_format(&why, &d);
 		problem(rn, res, "does not render: %s", sbx_buf_cstr(&why));

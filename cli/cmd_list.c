@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "error.h"
+#include "idle.h"
 #include "kubecli.h"
 #include "render.h"
 
@@ -164,17 +165,20 @@ int cmd_list(int argc, char **argv)
 		fputs("No sandboxes found.\n", stderr);
 		goto done;
 	}
-	printf("%-20s %-28s %-8s %-13s %-11s %s\n", "NAME", "OWNER", "SIZE", "SYNC", "HEALTH", "AGE");
+	printf("%-20s %-28s %-8s %-13s %-11s %-6s %s\n", "NAME", "OWNER", "SIZE", "SYNC", "HEALTH", "AGE",
+	       "IDLE");
 	cJSON_ArrayForEach(sb, items) {
-		char a[32];
+		char a[32], idle[32];
 
 		age(a, sizeof(a), cli_json_str(sb, "metadata", "creationTimestamp", NULL));
-		printf("%-20s %-28s %-8s %-13s %-11s %s\n",
+		/* how long a sandbox suspended for idleness has been idle */
+		age(idle, sizeof(idle), sbx_idle_asleep_since(sb));
+		printf("%-20s %-28s %-8s %-13s %-11s %-6s %s\n",
 		       or_dash(cli_json_str(sb, "metadata", "name", NULL)),
 		       or_dash(cli_json_str(sb, "spec", "owner", NULL)),
 		       or_dash(cli_json_str(sb, "spec", "size", NULL)),
 		       or_dash(cli_json_str(sb, "status", "sync", NULL)),
-		       or_dash(cli_json_str(sb, "status", "health", NULL)), a);
+		       or_dash(cli_json_str(sb, "status", "health", NULL)), a, idle);
 	}
 done:
 	cJSON_Delete(items);

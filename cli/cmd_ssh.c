@@ -26,6 +26,7 @@
 
 #include <libssh/libssh.h>
 
+#include "activity.h"
 #include "cmd.h"
 #include "error.h"
 #include "kubecli.h"
@@ -46,6 +47,8 @@ static const char help[] =
 	"PTY (unless -t), streams stdin, stdout and stderr, and exits with its status.\n"
 	"Each word of COMMAND arrives as given (quoted for the remote shell), so\n"
 	"\"-- sh -c 'exit 7'\" runs sh with one script, as kubectl exec would.\n\n"
+	"While connected the sandbox counts as in use (idle suspension); one\n"
+	"suspended for idleness is woken first, the steps shown on stderr.\n\n"
 	"  -t            allocate a PTY for COMMAND\n"
 	"  -i FILE       the private key to use\n"
 	"  -l USER       the user to log in as (default: dev, the sandbox image's user)\n"
@@ -333,6 +336,7 @@ int cmd_ssh(int argc, char **argv)
 	struct opts o = { 0 };
 	cli_config cfg;
 	cli_kube k = { 0 };
+	cli_activity act = { 0 };
 	cJSON *sb = NULL;
 	sbx_buf cmd = SBX_BUF_INIT;
 	const char *ns, *endpoint, *fp;
@@ -379,7 +383,8 @@ int cmd_ssh(int argc, char **argv)
 		status = EXIT_CONNECT;
 		goto done;
 	}
-	if ((status = cli_kube_sandbox_pod(&k, &sb, &ns, pod, sizeof(pod), o.name)) != EXIT_OK) {
+	if ((status = cli_activity_pod(&k, &cfg, &act, &sb, &ns, pod, sizeof(pod), o.name, stderr)) !=
+	    EXIT_OK) {
 		status = EXIT_CONNECT;
 		goto done;
 	}
@@ -398,6 +403,7 @@ int cmd_ssh(int argc, char **argv)
 	status = session(&o, sock, fp);
 done:
 	cli_ssh_transport_close(sock, child);
+	cli_activity_stop(&act);
 	cJSON_Delete(sb);
 	sbx_buf_dispose(&cmd);
 	cli_kube_close(&k);

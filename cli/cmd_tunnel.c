@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "activity.h"
 #include "cmd.h"
 #include "error.h"
 #include "kubecli.h"
@@ -27,7 +28,9 @@ static const char tunnel_help[] =
 	"Usage: sandbox tunnel [NAME]\n\n"
 	"Join stdin and stdout to the sshd of sandbox NAME (port 2222 of its pod)\n"
 	"through the API server's port-forward, with your kubeconfig. Meant as an\n"
-	"OpenSSH ProxyCommand: see 'sandbox ssh-config'.\n\n"
+	"OpenSSH ProxyCommand: see 'sandbox ssh-config'. While connected the sandbox\n"
+	"counts as in use (idle suspension); one suspended for idleness is woken\n"
+	"first, quietly.\n\n"
 	"Exit status: 0 when the connection ended, 255 when it could not be made.\n\n";
 
 static const char config_help[] =
@@ -67,6 +70,7 @@ int cmd_tunnel(int argc, char **argv)
 {
 	cli_config cfg;
 	cli_kube k = { 0 };
+	cli_activity act = { 0 };
 	cJSON *sb = NULL;
 	sbx_portforward *pf = NULL;
 	const char *name, *ns;
@@ -80,7 +84,7 @@ int cmd_tunnel(int argc, char **argv)
 		goto done;
 	}
 	if ((status = cli_kube_open(&k, &cfg)) != EXIT_OK ||
-	    (status = cli_kube_sandbox_pod(&k, &sb, &ns, pod, sizeof(pod), name)) != EXIT_OK) {
+	    (status = cli_activity_pod(&k, &cfg, &act, &sb, &ns, pod, sizeof(pod), name, NULL)) != EXIT_OK) {
 		status = EXIT_CONNECT;
 		goto done;
 	}
@@ -92,6 +96,7 @@ int cmd_tunnel(int argc, char **argv)
 		status = cli_error(EXIT_CONNECT, "%s", sbx_error_last());
 done:
 	sbx_portforward_free(pf);
+	cli_activity_stop(&act);
 	cJSON_Delete(sb);
 	cli_kube_close(&k);
 	cli_config_dispose(&cfg);

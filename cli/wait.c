@@ -15,10 +15,12 @@
 #include "cmd.h"
 #include "error.h"
 #include "gitops.h"
+#include "idle.h"
 #include "kubecli.h"
 #include "wait.h"
 
 #define POLL_MS 500
+#define WAKE_POLL_MS 200
 #define FAILING_GRACE_S 30.0
 
 enum step { STEP_PUSHED, STEP_SEEN, STEP_APPLIED, STEP_SCHEDULED, STEP_RUNNING, STEP_READY, STEP_N };
@@ -44,12 +46,17 @@ long cli_duration(const char *s)
 }
 
 /* End the ticking line of a terminal before anything else is printed. */
-static void clear_line(bool live)
+static void clear_line_to(FILE *out, bool live)
 {
 	if (live) {
-		fputs("\r\033[K", stdout);
-		fflush(stdout);
+		fputs("\r\033[K", out);
+		fflush(out);
 	}
+}
+
+static void clear_line(bool live)
+{
+	clear_line_to(stdout, live);
 }
 
 static double now(void)
@@ -223,5 +230,73 @@ int cli_wait(const cli_config *cfg, const char *name, const char *oid, const cha
 	}
 done:
 	cli_kube_close(&k);
+	return status;
+}
+
+static const char *const wake_names[] = {
+	"activity marked", "woken by the controller", "pod scheduled", "pod running", "ready",
+};
+
+int cli_wake_wait(cli_kube *k, const char *name, long limit_s, FILE *out)
+{
+	double start = now();
+	bool live = out && isatty(fileno(out));
+	char why[512] = "", last_message[512] = "";
+	int shown = 0, status = EXIT_INVALID;
+
+	if (out) {
+		fprintf(out, "sandbox '%s' was suspended for idleness; waking it\n", name);
+		fprintf(out, "  %-24s %6.1fs\n", wake_names[0], 0.0);
+		fflush(out);
+	}
+	for (;;) {
+		cJSON *sb = NULL;
+		int reached = 0;
+		double t = now() - start;
+		int r = cli_kube_sandbox(k, &sb, name);
+		const char *health = cli_json_str(sb, "status", "health", NULL);
+		const char *msg = cli_json_str(sb, "status", "message", NULL);
+
+		if (r < 0) {
+			clear_line_to(out, live);
+			status = cli_error(EXIT_INVALID, "%s", sbx_error_last());
+			goto done;
+		}
+		if (msg)
+			snprintf(last_message, sizeof(last_message), "%s", msg);
+		if (!sbx_idle_asleep_since(sb)) {
+			/* pod_step counts from STEP_APPLIED: woken */
+			reached = 1 + (int)(pod_step(k, cli_json_str(sb, "spec", "namespace", NULL), why,
+						     sizeof(why)) - STEP_APPLIED);
+			if (reached == 4 && (!health || strcmp(health, "Healthy") != 0))
+				reached = 3;
+		}
+		cJSON_Delete(sb);
+		if (shown < reached)
+			clear_line_to(out, live);
+		for (; shown < reached; shown++)
+			if (out) {
+				fprintf(out, "  %-24s %6.1fs\n", wake_names[shown + 1], t);
+				fflush(out);
+			}
+		if (shown == 4) {
+			status = EXIT_OK;
+			goto done;
+		}
+		if (live) {
+			fprintf(out, "\r\033[K  waiting for %s ... %.0fs", wake_names[shown + 1], t);
+			fflush(out);
+		}
+		if (t > (double)limit_s) {
+			clear_line_to(out, live);
+			status = cli_error(EXIT_INVALID, "timed out after %lds waking '%s': waiting for "
+					   "'%s'%s%s%s%s; see 'sandbox status %s'", limit_s, name,
+					   wake_names[shown + 1], *last_message ? ": " : "", last_message,
+					   *why ? "; pod: " : "", why, name);
+			goto done;
+		}
+		nanosleep(&(struct timespec){ 0, WAKE_POLL_MS * 1000000L }, NULL);
+	}
+done:
 	return status;
 }

@@ -21,7 +21,9 @@
 #include "controller.h"
 #include "diff.h"
 #include "error.h"
+#include "idle.h"
 #include "log.h"
+#include "quantity.h"
 
 #define ONCE_DUE_MS 1000   /* --once waits for work due within this long */
 #define TRIM_EVERY_MS 60000 /* freed heap handed back at most this often */
@@ -94,12 +96,44 @@ long long controller_parse_time(const char *s)
 
 /* ---- cache events ---------------------------------------------------- */
 
+/* Note when a sandbox's activity Lease was renewed, on our clock: a
+ * renewTime that differs from the one seen before. The first sight of each
+ * Lease (the start-up list, or its creation) is not a renewal. */
+static void note_activity(controller *c, const char *sandbox, const char *key, bool removed)
+{
+	static const char lease[] = "coordination.k8s.io/Lease/";
+	size_t n = strlen(key), tail = strlen("/" SBX_IDLE_LEASE);
+	struct activity *a;
+	const char *renewal;
+
+	if (!sandbox || strncmp(key, lease, sizeof(lease) - 1) || n < tail ||
+	    strcmp(key + n - tail, "/" SBX_IDLE_LEASE))
+		return;
+	if (removed) {
+		free(map_del(c->activity, sandbox));
+		return;
+	}
+	renewal = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(cache_get(c->cache, key), "spec"),
+							   "renewTime"));
+	if (!renewal)
+		renewal = "";
+	if (!(a = map_get(c->activity, sandbox))) {
+		if (!(a = calloc(1, sizeof(*a))) || map_put(c->activity, sandbox, a, NULL) < 0) {
+			free(a);
+			return; /* the renewTime stands in for it */
+		}
+	} else if (strcmp(a->renewal, renewal)) {
+		a->seen_ms = controller_wall_ms();
+	}
+	snprintf(a->renewal, sizeof(a->renewal), "%s", renewal);
+}
+
 static void on_change(const char *sandbox, const char *key, bool removed, void *payload)
 {
 	controller *c = payload;
 	sbx_buf name = SBX_BUF_INIT;
 
-	(void)removed;
+	note_activity(c, sandbox, key, removed);
 	if (!c->synced_once)
 		return;
 	/* a Namespace or Sandbox someone else made, at a sandbox's name, may be
@@ -116,9 +150,27 @@ static void on_change(const char *sandbox, const char *key, bool removed, void *
 
 /* ---- http ------------------------------------------------------------ */
 
+/* What one /metrics pass counts over the Sandboxes. */
+struct tally {
+	controller *c;
+	double idle, idle_cpu, idle_memory;   /* suspended for idleness: how many, cores, bytes */
+};
+
+/* A Sandbox's request (spec.cpu or spec.memory) in whole units. */
+static double request(const cJSON *obj, const char *field)
+{
+	const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "spec"), field));
+	sbx_quantity q;
+	int64_t milli;
+
+	return v && sbx_quantity_parse(&q, v) == 0 && sbx_quantity_milli(&milli, &q) == 0 ? (double)milli / 1000.0
+											      : 0;
+}
+
 static void tally(const char *key, const cJSON *obj, void *payload)
 {
-	controller *c = payload;
+	struct tally *t = payload;
+	controller *c = t->c;
 	const cJSON *st = cJSON_GetObjectItem(obj, "status");
 	const cJSON *sync = cJSON_GetObjectItem(st, "sync"), *health = cJSON_GetObjectItem(st, "health");
 	const char *v[2] = { cJSON_IsString(sync) ? sync->valuestring : "Unknown",
@@ -131,6 +183,28 @@ static void tally(const char *key, const cJSON *obj, void *payload)
 	metric_inc(c->mt.sandboxes, v, 1);
 	if (name)
 		metric_set(c->mt.status, (const char *const[]){ name, v[0], v[1] }, 1);
+	if (sbx_idle_asleep_since(obj)) {
+		t->idle++;
+		t->idle_cpu += request(obj, "cpu");
+		t->idle_memory += request(obj, "memory");
+	}
+}
+
+/* What idle suspension reclaims: the requests asleep at the last scrape
+ * times the time since (a step function sampled at each scrape). */
+static void reclaimed(controller *c, const struct tally *t)
+{
+	long long now = controller_now_ms();
+	double dt = c->idle_summed_ms ? (double)(now - c->idle_summed_ms) / 1000.0 : 0;
+
+	metric_set(c->mt.idle, NULL, t->idle);
+	metric_set(c->mt.idle_cpu, NULL, t->idle_cpu);
+	metric_set(c->mt.idle_memory, NULL, t->idle_memory);
+	metric_inc(c->mt.reclaimed_cpu, NULL, c->idle_cpu * dt);
+	metric_inc(c->mt.reclaimed_memory, NULL, c->idle_memory * dt);
+	c->idle_cpu = t->idle_cpu;
+	c->idle_memory = t->idle_memory;
+	c->idle_summed_ms = now;
 }
 
 /* CPU time from getrusage, resident size from /proc (a procfs read does
@@ -155,13 +229,15 @@ static void process_metrics(controller *c)
 static void h_metrics(sbx_buf *out, void *payload)
 {
 	controller *c = payload;
+	struct tally t = { c, 0, 0, 0 };
 	const char *method;
 	long status;
 	unsigned long n;
 
 	metric_reset(c->mt.sandboxes);
 	metric_reset(c->mt.status);
-	cache_each_prefix(c->cache, "sandbox.dev/Sandbox//", tally, c);
+	cache_each_prefix(c->cache, "sandbox.dev/Sandbox//", tally, &t);
+	reclaimed(c, &t);
 	metric_set(c->mt.queue_depth, NULL, (double)workqueue_depth(c->queue));
 	metric_set(c->mt.leader, NULL, controller_may_write(c));
 	process_metrics(c);
@@ -295,6 +371,20 @@ void controller_metrics_init(controller *c)
 	m->leader = metrics_add(c->m, METRIC_GAUGE, "sandbox_leader",
 				"1 while this replica holds the Lease (or runs without leader election).",
 				NULL, NULL, 0);
+	m->idle = metrics_add(c->m, METRIC_GAUGE, "sandbox_idle_suspended",
+			      "Sandboxes suspended for idleness (not those suspended in git).", NULL, NULL, 0);
+	m->idle_cpu = metrics_add(c->m, METRIC_GAUGE, "sandbox_idle_suspended_cpu_cores",
+				  "The CPU requests of the sandboxes suspended for idleness.", NULL, NULL, 0);
+	m->idle_memory = metrics_add(c->m, METRIC_GAUGE, "sandbox_idle_suspended_memory_bytes",
+				     "The memory requests of the sandboxes suspended for idleness.", NULL, NULL,
+				     0);
+	m->reclaimed_cpu = metrics_add(c->m, METRIC_COUNTER, "sandbox_idle_reclaimed_cpu_core_seconds_total",
+				       "CPU requests times the time suspended for idleness, summed at each "
+				       "scrape.", NULL, NULL, 0);
+	m->reclaimed_memory = metrics_add(c->m, METRIC_COUNTER,
+					  "sandbox_idle_reclaimed_memory_byte_seconds_total",
+					  "Memory requests times the time suspended for idleness, summed at "
+					  "each scrape.", NULL, NULL, 0);
 	/* the usual process metrics, named as every Prometheus client names them */
 	m->cpu_seconds = metrics_add(c->m, METRIC_COUNTER, "process_cpu_seconds_total",
 				     "Total user and system CPU time spent in seconds.", NULL, NULL, 0);
@@ -329,10 +419,11 @@ int controller_init(controller *c, const controller_options *o)
 	c->file_state = map_new();
 	c->inputs = map_new();
 	c->created_ns = map_new();
+	c->activity = map_new();
 	c->applied = map_new();
 	c->queue = workqueue_new(NULL);
 	c->m = metrics_new();
-	if (!c->file_state || !c->inputs || !c->created_ns || !c->applied || !c->queue || !c->m)
+	if (!c->file_state || !c->inputs || !c->created_ns || !c->activity || !c->applied || !c->queue || !c->m)
 		return sbx_error_set(SBX_ENOMEM, "out of memory");
 	controller_metrics_init(c);
 	ko.paths = o->kubeconfig;
@@ -517,6 +608,7 @@ void controller_dispose(controller *c)
 	workqueue_free(c->queue);
 	metrics_free(c->m);
 	map_free(c->created_ns, free);
+	map_free(c->activity, free);
 	map_free(c->applied, free);
 	if (c->webhook_secret) {
 		explicit_bzero(c->webhook_secret, c->webhook_secret_len);

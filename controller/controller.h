@@ -68,6 +68,11 @@ struct controller_metrics {
 	metric *commit_to_ready;  /* histogram: commit time to first Synced and Healthy */
 	metric *head_unapplied;   /* gauge: seconds the newest revision has waited (leader) */
 	metric *leader;           /* gauge: 1 while this replica may write */
+	metric *idle;             /* gauge: sandboxes suspended for idleness */
+	metric *idle_cpu;         /* gauge: their CPU requests, cores */
+	metric *idle_memory;      /* gauge: their memory requests, bytes */
+	metric *reclaimed_cpu;    /* counter: idle_cpu integrated over time, core-seconds */
+	metric *reclaimed_memory; /* counter: idle_memory over time, byte-seconds */
 	metric *cpu_seconds;      /* counter: process_cpu_seconds_total */
 	metric *resident_bytes;   /* gauge: process_resident_memory_bytes */
 	metric *start_time;       /* gauge: process_start_time_seconds */
@@ -83,6 +88,15 @@ struct inputs {
 	bool timed;               /* its commit-to-applied/-ready times are observed: not
 				   * taken on the first pass (a new install's first
 				   * pass would count the age of old commits) */
+};
+
+/* An activity Lease (core/idle.h) as the controller last saw it: its
+ * renewTime, and when that changed on the controller's clock (wall ms; 0:
+ * not since this process started, so the renewTime itself is all there
+ * is). */
+struct activity {
+	long long seen_ms;
+	char renewal[40];
 };
 
 struct controller {
@@ -129,6 +143,7 @@ struct controller {
 	long long state_retry_at;         /* monotonic ms: retry a failed write */
 	map *created_ns;                  /* sandbox -> uid of a namespace it created whose
 					   * status has not recorded it yet */
+	map *activity;                    /* sandbox -> struct activity */
 
 	/* leader election */
 	bool leader;
@@ -137,6 +152,10 @@ struct controller {
 	long long lease_sent;             /* monotonic ms: when the renewal in flight began */
 	long long lease_renew_at;         /* monotonic ms */
 	long long lease_valid_until;      /* monotonic ms: stop writing after this */
+
+	/* idle suspension's reclaimed requests, summed at each /metrics */
+	double idle_cpu, idle_memory;     /* as of the last sum: cores, bytes */
+	long long idle_summed_ms;         /* monotonic ms of that sum (0: none yet) */
 
 	/* reconcile */
 	int inflight;

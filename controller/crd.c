@@ -47,6 +47,8 @@ static const char crd_json[] =
 	"\"ssh\":{\"type\":\"object\",\"properties\":{\"endpoint\":{\"type\":\"string\"},\"hostKeyFingerprint\":{\"type\":\"string\"},\"hostKey\":{\"type\":\"string\"}}},"
 	"\"timeline\":{\"type\":\"object\",\"properties\":{"
 	"\"committed\":{\"type\":\"string\"},\"seen\":{\"type\":\"string\"},\"applied\":{\"type\":\"string\"},\"ready\":{\"type\":\"string\"}}},"
+	"\"idle\":{\"type\":\"object\",\"description\":\"Idle suspension, when it is on: running since activeSince; while suspended for idleness, idle since idleSince, and the activity Lease's renewTime then (a different one wakes it).\",\"properties\":{"
+	"\"activeSince\":{\"type\":\"string\"},\"idleSince\":{\"type\":\"string\"},\"lastRenewal\":{\"type\":\"string\"}}},"
 	"\"pendingDeleteSince\":{\"type\":\"string\"},"
 	"\"namespaceUID\":{\"type\":\"string\",\"description\":\"The uid of the namespace this Sandbox created; only that namespace is ever deleted with it.\"},"
 	"\"inputsHash\":{\"type\":\"string\",\"description\":\"A hash of the sandbox file, policy and templates the status describes.\"},"

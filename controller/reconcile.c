@@ -21,6 +21,7 @@
 #include "error.h"
 #include "health.h"
 #include "hostkey.h"
+#include "idle.h"
 #include "log.h"
 #include "plan.h"
 #include "render.h"
@@ -57,6 +58,8 @@ struct rec {
 	int drifted;              /* applies to objects changed out of band */
 	long requeue_ms;          /* look again after this long (0: only on events) */
 	bool suspended;
+	bool asleep;              /* suspended for idleness (core/idle.h) */
+	cJSON *idle;              /* status.idle to write, or NULL */
 	double to_applied;        /* commit to applied / ready seconds, observed once */
 	double to_ready;          /* the status naming them is written (-1: none) */
 };
@@ -345,6 +348,8 @@ static void write_status(struct rec *r, struct status *s)
 	r->to_ready = since_commit(add_time(tl, "ready", live_tl, same_rev,
 					    s->health == SBX_HEALTH_HEALTHY && !strcmp(s->sync, "Synced") ? wall : 0),
 				   &r->in, wall);
+	if (r->idle)
+		cJSON_AddItemToObject(st, "idle", cJSON_Duplicate(r->idle, 1));
 	if (s->pending_since)
 		cJSON_AddStringToObject(st, "pendingDeleteSince", s->pending_since);
 	if (ns_uid && *ns_uid)
@@ -385,9 +390,14 @@ static void write_status(struct rec *r, struct status *s)
  * health stays what the cluster last showed, as nothing is touched. */
 static void report(struct rec *r, const char *sync)
 {
-	const char *live_health = str_at(controller_sandbox(r->c, r->name), "status", "health");
+	const cJSON *cr = controller_sandbox(r->c, r->name);
+	const char *live_health = str_at(cr, "status", "health");
 	struct status s;
 
+	/* nothing is touched: an idle suspension stays as it was */
+	if (!r->idle)
+		r->idle = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(cr, "status"), "idle"), 1);
 	status_init(&s);
 	s.sync = sync;
 	s.health = SBX_HEALTH_MISSING;
@@ -530,8 +540,13 @@ static void assess(struct rec *r, struct status *s)
 		sbx_buf_clear(&s->fingerprint);
 	}
 	sbx_buf_dispose(&key);
-	if (s->health == SBX_HEALTH_HEALTHY && r->suspended)
+	if (s->health == SBX_HEALTH_HEALTHY && (r->suspended || r->asleep))
 		s->health = SBX_HEALTH_SUSPENDED;
+	if (s->health == SBX_HEALTH_SUSPENDED && r->asleep) {
+		sbx_buf_clear(&s->message);
+		sbx_buf_printf(&s->message, "idle since %s: 'sandbox ssh %s' wakes it",
+			       str_at(r->idle, "idleSince", NULL), r->name);
+	}
 	if (s->health == SBX_HEALTH_HEALTHY)
 		sbx_buf_printf(&s->message, "ready: connect with 'sandbox ssh %s'", r->name);
 }
@@ -636,6 +651,87 @@ static bool same_label(const cJSON *obj, const char *name)
 	return cJSON_IsString(l) && !strcmp(l->valuestring, name);
 }
 
+/* ---- idle suspension ------------------------------------------------- */
+
+/* Seconds on the wall clock from an RFC 3339 time; 0 when absent or
+ * unreadable. */
+static long long wall_s(const char *t)
+{
+	long long ms = t ? controller_parse_time(t) : -1;
+
+	return ms > 0 ? ms / 1000 : 0;
+}
+
+/* Decide whether the sandbox sleeps (sbx_idle_decide, from its activity
+ * Lease and the status.idle the cluster holds), set r->idle to the
+ * status.idle to write and a look again for when it falls idle. True when
+ * it is to be (or stay) scaled to zero for idleness. */
+static bool idle_pass(struct rec *r, const sbx_spec *spec)
+{
+	controller *c = r->c;
+	const cJSON *live = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(controller_sandbox(c, r->name), "status"), "idle");
+	const char *live_since = str_at(live, "activeSince", NULL);
+	const char *live_idle = str_at(live, "idleSince", NULL);
+	const char *live_renewal = str_at(live, "lastRenewal", NULL);
+	const struct activity *seen = map_get(c->activity, r->name);
+	sbx_idle_facts f = { 0 };
+	sbx_diags d = SBX_DIAGS_INIT;
+	sbx_effective e;
+	sbx_buf key = SBX_BUF_INIT;
+	const cJSON *lease, *dur;
+	const char *renewal;
+	char now[32], at_ts[32];
+	long long wall = controller_wall_ms(), at;
+	int resolved = sbx_policy_resolve(&e, c->repo->policy, spec, &d);
+
+	sbx_diags_dispose(&d);
+	if (resolved < 0 || e.idle_after_s <= 0 || spec->suspended)
+		return false; /* off, or git's: no status.idle (sbx_desired reports a failure) */
+	sbx_buf_printf(&key, "coordination.k8s.io/Lease/%s/%s", r->ns, SBX_IDLE_LEASE);
+	lease = cache_get(c->cache, sbx_buf_cstr(&key));
+	sbx_buf_dispose(&key);
+	renewal = str_at(lease, "spec", "renewTime");
+	dur = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(lease, "spec"),
+					       "leaseDurationSeconds");
+	f.after_s = e.idle_after_s;
+	f.activity = seen && seen->seen_ms ? seen->seen_ms / 1000 : wall_s(renewal);
+	f.lease_s = cJSON_IsNumber(dur) && dur->valuedouble > 0 ? (int64_t)dur->valuedouble
+							      : sbx_idle_lease_s(e.idle_after_s);
+	f.now = wall / 1000;
+	f.since = live_since && wall_s(live_since) ? wall_s(live_since) : f.now;
+	f.idle_since = live_idle ? (wall_s(live_idle) ? wall_s(live_idle) : f.now) : 0;
+	f.renewed_since_idle = strcmp(renewal ? renewal : "", live_renewal ? live_renewal : "") != 0;
+	controller_timestamp(now, wall);
+	r->idle = cJSON_CreateObject();
+	switch (sbx_idle_decide(&f, &at)) {
+	case SBX_IDLE_RUN:
+		/* woken now, or running since the time the cluster holds */
+		cJSON_AddStringToObject(r->idle, "activeSince", live_since && !live_idle ? live_since : now);
+		if (live_idle)
+			log_info(r->name, "woken: its activity Lease was renewed");
+		if (at > f.now)
+			r->requeue_ms = (long)(at - f.now + 1) * 1000;
+		return false;
+	case SBX_IDLE_SUSPEND:
+		controller_timestamp(at_ts, at * 1000);
+		cJSON_AddStringToObject(r->idle, "activeSince", live_since ? live_since : now);
+		cJSON_AddStringToObject(r->idle, "idleSince", at_ts);
+		cJSON_AddStringToObject(r->idle, "lastRenewal", renewal ? renewal : "");
+		log_info(r->name, "suspending: idle since %s", at_ts);
+		return true;
+	case SBX_IDLE_SLEEP:
+		cJSON_Delete(r->idle);
+		r->idle = cJSON_Duplicate(live, 1);
+		return true;
+	case SBX_IDLE_GIT:
+		break;
+	}
+	cJSON_Delete(r->idle);
+	r->idle = NULL;
+	return false;
+}
+
 /* A valid file: render, plan against the cache, then look up, apply and
  * prune as planned. */
 static void apply_pass(struct rec *r)
@@ -643,6 +739,7 @@ static void apply_pass(struct rec *r)
 	controller *c = r->c;
 	const sbx_spec *spec = sbx_repo_find(c->repo, r->name);
 	sbx_plan_options po = SBX_PLAN_OPTIONS_INIT;
+	sbx_render_options ro = SBX_RENDER_OPTIONS_INIT;
 	sbx_diags d = SBX_DIAGS_INIT;
 	sbx_buf ns = SBX_BUF_INIT, key = SBX_BUF_INIT;
 	cJSON *live_objs = cJSON_CreateArray();
@@ -652,7 +749,9 @@ static void apply_pass(struct rec *r)
 	r->suspended = spec->suspended;
 	sbx_render_namespace(&ns, c->repo->policy, r->name);
 	r->ns = sbx_buf_take(&ns, NULL);
-	if (sbx_desired(&r->desired, c->repo, spec, c->o.instance, &d) < 0) {
+	ro.instance = c->o.instance;
+	ro.asleep = r->asleep = r->ns && idle_pass(r, spec);
+	if (sbx_desired(&r->desired, c->repo, spec, &ro, &d) < 0) {
 		sbx_diags_format(&r->failure, &d);
 		r->failed = 1;
 		r->reason = "render";
@@ -966,6 +1065,7 @@ static void finish(struct rec *r)
 	cJSON_Delete(r->apply);
 	cJSON_Delete(r->prune);
 	cJSON_Delete(r->hostkey);
+	cJSON_Delete(r->idle);
 	cJSON_Delete(r->conflicts);
 	cJSON_Delete(r->problems);
 	sbx_buf_dispose(&r->message);

@@ -5,6 +5,7 @@
 
 #include "desired.h"
 #include "error.h"
+#include "idle.h"
 #include "quantity.h"
 #include "render.h"
 
@@ -61,27 +62,51 @@ void sbx_desired_stamp(cJSON *obj)
 	free(text);
 }
 
-int sbx_desired(cJSON **out, const sbx_repo *repo, const sbx_spec *spec, const char *instance,
+/* The activity Lease of a sandbox whose idle suspension is on: only its
+ * duration is ours; the renewals are the clients'. */
+static cJSON *activity_lease(const char *ns, const char *name, const char *instance, int64_t after_s)
+{
+	cJSON *o = cJSON_CreateObject(), *m;
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "apiVersion", "coordination.k8s.io/v1");
+	cJSON_AddStringToObject(o, "kind", "Lease");
+	m = cJSON_AddObjectToObject(o, "metadata");
+	cJSON_AddStringToObject(m, "name", SBX_IDLE_LEASE);
+	cJSON_AddStringToObject(m, "namespace", ns);
+	cJSON_AddNumberToObject(cJSON_AddObjectToObject(o, "spec"), "leaseDurationSeconds",
+				(double)sbx_idle_lease_s(after_s));
+	if (!cJSON_GetObjectItem(o, "spec") || sbx_render_mark(o, instance, name) < 0) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+int sbx_desired(cJSON **out, const sbx_repo *repo, const sbx_spec *spec, const sbx_render_options *ro,
 		sbx_diags *d)
 {
-	sbx_render_options ro = SBX_RENDER_OPTIONS_INIT;
+	const char *instance = ro && ro->instance ? ro->instance : SBX_MANAGER;
 	sbx_effective e;
 	sbx_buf ns = SBX_BUF_INIT;
-	cJSON *objs = NULL, *all, *sandbox, *obj;
+	cJSON *objs = NULL, *all, *sandbox, *lease = NULL, *obj;
 	int r;
 
 	*out = NULL;
-	ro.instance = instance;
 	if ((r = sbx_policy_resolve(&e, repo->policy, spec, d)) < 0 ||
-	    (r = sbx_render(&objs, repo->templates, repo->policy, spec, &ro, d)) < 0)
+	    (r = sbx_render(&objs, repo->templates, repo->policy, spec, ro, d)) < 0)
 		return r;
 	sbx_render_namespace(&ns, repo->policy, spec->name);
 	all = cJSON_CreateArray();
 	sandbox = sbx_desired_sandbox(spec->name, instance, &e, spec, sbx_buf_cstr(&ns));
+	if (e.idle_after_s > 0)
+		lease = activity_lease(sbx_buf_cstr(&ns), spec->name, instance, e.idle_after_s);
 	sbx_buf_dispose(&ns);
-	if (!all || !sandbox) {
+	if (!all || !sandbox || (e.idle_after_s > 0 && !lease)) {
 		cJSON_Delete(all);
 		cJSON_Delete(sandbox);
+		cJSON_Delete(lease);
 		cJSON_Delete(objs);
 		return sbx_error_set(SBX_ENOMEM, "out of memory");
 	}
@@ -89,6 +114,8 @@ int sbx_desired(cJSON **out, const sbx_repo *repo, const sbx_spec *spec, const c
 	while (objs->child)
 		cJSON_AddItemToArray(all, cJSON_DetachItemViaPointer(objs, objs->child));
 	cJSON_Delete(objs);
+	if (lease)
+		cJSON_AddItemToArray(all, lease);
 	cJSON_ArrayForEach(obj, all)
 		sbx_desired_stamp(obj);
 	*out = all;

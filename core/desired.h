@@ -12,6 +12,7 @@
 
 #include "diag.h"
 #include "policy.h"
+#include "render.h"
 #include "repo.h"
 
 /* The Sandbox object of `name`. With e and spec (a valid file): its
@@ -24,10 +25,13 @@ cJSON *sbx_desired_sandbox(const char *name, const char *instance, const sbx_eff
  * field dropped from a template still shows as a change. */
 void sbx_desired_stamp(cJSON *obj);
 
-/* Every object of `spec` in apply order, stamped. Returns 0 and *out (a
- * JSON array; caller must cJSON_Delete), or a negative SBX_E* with the
- * located problems in d (policy or templates that do not render it). */
-int sbx_desired(cJSON **out, const sbx_repo *repo, const sbx_spec *spec, const char *instance,
+/* Every object of `spec` in apply order, stamped: the Sandbox, the
+ * rendered objects and, when idle suspension is on for it, the activity
+ * Lease (core/idle.h). ro as for sbx_render (NULL: the defaults). Returns 0
+ * and *out (a JSON array; caller must cJSON_Delete), or a negative SBX_E*
+ * with the located problems in d (policy or templates that do not render
+ * it). */
+int sbx_desired(cJSON **out, const sbx_repo *repo, const sbx_spec *spec, const sbx_render_options *ro,
 		sbx_diags *d);
 
 #endif

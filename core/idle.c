@@ -6,6 +6,22 @@
  */
 #include "idle.h"
 
+const char *sbx_idle_asleep_since(const cJSON *sandbox)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(sandbox, "status");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "idle"),
+							   "idleSince");
+
+	return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
+}
+
+int64_t sbx_idle_lease_s(int64_t after_s)
+{
+	int64_t s = after_s / 4;
+
+	return s < 3 ? 3 : s > 60 ? 60 : s;
+}
+
 sbx_idle_verdict sbx_idle_decide(const sbx_idle_facts *f, long long *at)
 {
 	long long activity = f->activity > f->now ? f->now : f->activity;

@@ -14,8 +14,25 @@
 #ifndef SBX_IDLE_H
 #define SBX_IDLE_H
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+/* The activity Lease in each sandbox's namespace whose policy or file turns
+ * idle suspension on: the controller makes it, `sandbox ssh` and
+ * `sandbox tunnel` renew it while a connection is open (the owner's role may
+ * get, update and patch this one name). */
+#define SBX_IDLE_LEASE "sandbox-activity"
+
+/* How long one renewal holds a sandbox awake for a suspendAfter of after_s
+ * (a quarter of it, from 3 s to 60 s); a client renews three times in that
+ * span. */
+int64_t sbx_idle_lease_s(int64_t after_s);
+
+/* When the Sandbox object `sandbox` (as read from the cluster) says it was
+ * suspended for idleness (status.idle.idleSince), or NULL: it runs,
+ * or its suspension is git's. Borrowed from sandbox. */
+const char *sbx_idle_asleep_since(const cJSON *sandbox);
 
 typedef struct sbx_idle_facts {
 	int64_t after_s;          /* the effective spec.idle.suspendAfter (at most

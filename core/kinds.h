@@ -23,7 +23,7 @@ typedef struct sbx_kind {
 const sbx_kind *sbx_kind_lookup(const char *api_version, const char *kind);
 
 /* The entry for apiVersion + kind among every kind the API client knows
- * (the renderable ones plus Pod, ReplicaSet, Event, Lease, Node, ClusterRole,
+ * (the renderable ones plus Pod, ReplicaSet, Event, Node, ClusterRole,
  * ClusterRoleBinding,
  * CustomResourceDefinition and our Sandbox), or NULL. Static storage. */
 const sbx_kind *sbx_kind_find(const char *api_version, const char *kind);

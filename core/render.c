@@ -295,7 +295,7 @@ static void add_quantity(cJSON *v, const char *key, const sbx_quantity *q, bool 
 	sbx_buf_dispose(&b);
 }
 
-static cJSON *make_values(const sbx_policy *p, const sbx_spec *s, const sbx_effective *e)
+static cJSON *make_values(const sbx_policy *p, const sbx_spec *s, const sbx_effective *e, bool asleep)
 {
 	cJSON *v = cJSON_CreateObject(), *list;
 	sbx_buf b = SBX_BUF_INIT;
@@ -313,7 +313,7 @@ static cJSON *make_values(const sbx_policy *p, const sbx_spec *s, const sbx_effe
 	add_quantity(v, "quota.memory", &e->quota.memory, &ok);
 	add_quantity(v, "quota.storage", &e->quota.storage, &ok);
 	add_item(v, "image", cJSON_CreateString(s->image ? s->image : p->image_default), &ok);
-	add_item(v, "replicas", cJSON_CreateNumber(s->suspended ? 0 : 1), &ok);
+	add_item(v, "replicas", cJSON_CreateNumber(s->suspended || asleep ? 0 : 1), &ok);
 	add_item(v, "suspended", cJSON_CreateBool(s->suspended), &ok);
 
 	sbx_buf_clear(&b);
@@ -664,7 +664,7 @@ int sbx_render(cJSON **out, const sbx_templates *t, const sbx_policy *p, const s
 	r = sbx_policy_resolve(&e, p, s, diags);
 	if (r < 0)
 		goto done;
-	values = make_values(p, s, &e);
+	values = make_values(p, s, &e, opts && opts->asleep);
 	if (!values) {
 		r = sbx_error_set(SBX_ENOMEM, "out of memory");
 		goto done;

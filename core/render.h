@@ -10,6 +10,7 @@
 #define SBX_RENDER_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -35,9 +36,11 @@ typedef struct sbx_file {
 
 typedef struct sbx_render_options {
 	const char *instance;   /* controller instance in tracking ids; NULL: "sandbox-controller" */
+	bool asleep;            /* suspended for idleness: ${replicas} is 0 (${suspended}
+				 * stays what git says) */
 } sbx_render_options;
 
-#define SBX_RENDER_OPTIONS_INIT { NULL }
+#define SBX_RENDER_OPTIONS_INIT { NULL, false }
 
 /* Parse and check object templates: each file one object with apiVersion,
  * kind and metadata.name, a kind from the kind table, and only known

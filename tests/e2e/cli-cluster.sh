@@ -97,7 +97,7 @@ check "... showing each step" bash -c "for s in pushed 'seen by the controller' 
 check "... the owner is who the cluster says you are" bash -c "git -C '$tmp/remote.git' show main:sandboxes/gus.yaml | grep -q '^  owner: sandbox-admin$'"
 check "... and the Sandbox is Synced and Healthy" bash -c "[ \"\$(field gus sync)/\$(field gus health)\" = Synced/Healthy ]"
 check "list shows it in a table" status_is 0 "$bin" list
-check "... with the columns" bash -c "head -1 '$tmp/out' | grep -q '^NAME  *OWNER  *SIZE  *SYNC  *HEALTH  *AGE$' && grep -q '^gus  *sandbox-admin  *small  *Synced  *Healthy ' '$tmp/out'"
+check "... with the columns" bash -c "head -1 '$tmp/out' | grep -q '^NAME  *OWNER  *SIZE  *SYNC  *HEALTH  *AGE  *IDLE$' && grep -q '^gus  *sandbox-admin  *small  *Synced  *Healthy ' '$tmp/out'"
 check "list -o json is a v1 List" bash -c "'$bin' list -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"kind\"]==\"List\" and \"gus\" in [i[\"metadata\"][\"name\"] for i in d[\"items\"]]'"
 check "status shows the timeline and the message" status_is 0 "$bin" status gus
 check "... lines" bash -c "grep -q '^Sync:       Synced at ' '$tmp/out' && grep -q '^  ready  *20' '$tmp/out' && grep -q '^Message:    ready' '$tmp/out'"

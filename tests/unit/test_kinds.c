@@ -30,6 +30,7 @@ static const struct {
 	{ "v1", "ConfigMap", "configmaps", true, 1, true },
 	{ "v1", "ServiceAccount", "serviceaccounts", true, 1, true },
 	{ "networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", true, 1, true },
+	{ "coordination.k8s.io/v1", "Lease", "leases", true, 1, true },
 	{ "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, 2, true },
 	{ "apps/v1", "Deployment", "deployments", true, 3, true },
 	{ "v1", "Service", "services", true, 3, true },
@@ -37,7 +38,6 @@ static const struct {
 	{ "apps/v1", "ReplicaSet", "replicasets", true, 0, false },
 	{ "v1", "Event", "events", true, 0, false },
 	{ "v1", "Node", "nodes", false, 0, false },
-	{ "coordination.k8s.io/v1", "Lease", "leases", true, 0, false },
 	{ "apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions",
 	  false, 0, false },
 	{ "rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", false, 0, false },
@@ -78,7 +78,7 @@ static void test_kinds__lookup_renderable_only(void **state)
 			assert_null(k);
 	}
 	assert_null(sbx_kind_lookup("v1", "Pod"));
-	assert_null(sbx_kind_lookup("coordination.k8s.io/v1", "Lease"));
+	assert_null(sbx_kind_lookup("v1", "Event"));
 	assert_null(sbx_kind_lookup("sandbox.dev/v1alpha1", "Sandbox"));
 	assert_null(sbx_kind_lookup("rbac.authorization.k8s.io/v1", "ClusterRole"));
 	assert_non_null(sbx_kind_find("v1", "Pod"));

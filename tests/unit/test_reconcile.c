@@ -235,6 +235,7 @@ static int setup(void **state)
 	c.file_state = map_new();
 	c.inputs = map_new();
 	c.created_ns = map_new();
+	c.activity = map_new();
 	c.applied = map_new();
 	c.queue = workqueue_new(NULL);
 	c.m = metrics_new();
@@ -263,6 +264,7 @@ static int teardown(void **state)
 	map_free(c.file_state, NULL);
 	map_free(c.inputs, free);
 	map_free(c.created_ns, free);
+	map_free(c.activity, free);
 	map_free(c.applied, free);
 	return 0;
 }

@@ -19,9 +19,12 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "desired.h"
 #include "error.h"
+#include "idle.h"
 #include "policy.h"
 #include "render.h"
+#include "repo.h"
 #include "spec.h"
 #include "testutil.h"
 #include "yamlfile.h"
@@ -387,6 +390,78 @@ static void test_render__suspended_replicas_zero(void **state)
 	sbx_spec_free(s);
 	sbx_policy_free(p);
 	sbx_templates_free(t);
+}
+
+/* Asleep for idleness: no pod, but ${suspended} is still git's. */
+static void test_render__asleep_replicas_zero(void **state)
+{
+	sbx_templates *t = repo_templates();
+	sbx_policy *p = repo_policy();
+	sbx_spec *s = alice_with("alice@example.com", "", p);
+	sbx_render_options ro = SBX_RENDER_OPTIONS_INIT;
+	cJSON *objs;
+
+	(void)state;
+	ro.asleep = true;
+	objs = render_ok(t, p, s, &ro);
+	assert_int_equal(dig(find_kind(objs, "Deployment"), "spec", "replicas", NULL)->valueint, 0);
+	assert_int_equal(count_kind(objs, "PersistentVolumeClaim"), 1);
+	assert_int_equal(cJSON_GetArraySize(objs), 9);
+	cJSON_Delete(objs);
+	sbx_spec_free(s);
+	sbx_policy_free(p);
+	sbx_templates_free(t);
+}
+
+/* With idle suspension on, what the controller applies ends with the
+ * activity Lease: ours in every label, only its duration set (a quarter
+ * of suspendAfter, from 3 s to 60 s). Off, there is none. */
+static void test_render__desired_activity_lease(void **state)
+{
+	static const struct {
+		const char *body;
+		int lease_s;   /* 0: no Lease */
+	} cases[] = {
+		{ "", 0 },
+		{ "  idle:\n    suspendAfter: never\n", 0 },
+		{ "  idle:\n    suspendAfter: 8h\n", 60 },
+		{ "  idle:\n    suspendAfter: 40s\n", 10 },
+		{ "  idle:\n    suspendAfter: 2s\n", 3 },
+	};
+	sbx_repo repo = { 0 };
+
+	(void)state;
+	repo.templates = repo_templates();
+	repo.policy = repo_policy();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sbx_spec *s = alice_with("alice@example.com", cases[i].body, repo.policy);
+		sbx_diags d = SBX_DIAGS_INIT;
+		cJSON *objs = NULL;
+		const cJSON *lease;
+
+		assert_int_equal(sbx_desired(&objs, &repo, s, NULL, &d), 0);
+		lease = cJSON_GetArrayItem(objs, cJSON_GetArraySize(objs) - 1);
+		if (!cases[i].lease_s) {
+			assert_int_equal(count_kind(objs, "Lease"), 0);
+		} else {
+			assert_int_equal(count_kind(objs, "Lease"), 1);
+			assert_string_equal(dig(lease, "kind", NULL)->valuestring, "Lease");
+			assert_string_equal(dig(lease, "metadata", "name", NULL)->valuestring, SBX_IDLE_LEASE);
+			assert_string_equal(dig(lease, "metadata", "namespace", NULL)->valuestring,
+					    "sbx-alice");
+			assert_string_equal(dig(lease, "metadata", "labels", SBX_LABEL_NAME, NULL)->valuestring,
+					    "alice");
+			assert_non_null(dig(lease, "metadata", "annotations", SBX_ANNOTATION_HASH, NULL));
+			assert_int_equal(dig(lease, "spec", "leaseDurationSeconds", NULL)->valueint,
+					 cases[i].lease_s);
+			assert_null(cJSON_GetObjectItem(dig(lease, "spec", NULL), "renewTime"));
+		}
+		cJSON_Delete(objs);
+		sbx_diags_dispose(&d);
+		sbx_spec_free(s);
+	}
+	sbx_policy_free(repo.policy);
+	sbx_templates_free(repo.templates);
 }
 
 static void test_render__authorized_keys_base64(void **state)
@@ -996,6 +1071,8 @@ int main(void)
 		cmocka_unit_test(test_render__instance_in_tracking_id),
 		cmocka_unit_test(test_render__typed_values),
 		cmocka_unit_test(test_render__suspended_replicas_zero),
+		cmocka_unit_test(test_render__asleep_replicas_zero),
+		cmocka_unit_test(test_render__desired_activity_lease),
 		cmocka_unit_test(test_render__authorized_keys_base64),
 		cmocka_unit_test(test_render__list_splice),
 		cmocka_unit_test(test_render__carol_override_quota),
