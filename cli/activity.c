@@ -70,7 +70,8 @@ static void renewer(const cli_config *cfg, const char *ns, pid_t parent, long in
 }
 
 int cli_activity_pod(cli_kube *k, const cli_config *cfg, cli_activity *a, cJSON **sandbox,
-		     const char **ns, char *pod, size_t podlen, const char *name, FILE *progress)
+		     const char **ns, char *pod, size_t podlen, const char *name, long wake_s,
+		     FILE *progress)
 {
 	cJSON *sb = NULL, *lease = NULL;
 	const char *sns, *asleep;
@@ -111,7 +112,7 @@ int cli_activity_pod(cli_kube *k, const cli_config *cfg, cli_activity *a, cJSON 
 		renewer(cfg, sns, parent, interval_ms);
 	if (child > 0)
 		a->renewer = child;
-	if (asleep && (status = cli_wake_wait(k, name, CLI_WAKE_TIMEOUT_S, progress)) != EXIT_OK)
+	if (asleep && (status = cli_wake_wait(k, name, wake_s, progress)) != EXIT_OK)
 		goto done;
 pod:
 	status = cli_kube_sandbox_pod(k, sandbox, ns, pod, podlen, name);

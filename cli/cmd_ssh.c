@@ -32,12 +32,13 @@
 #include "kubecli.h"
 #include "spec.h"
 #include "sshconn.h"
+#include "wait.h"
 
 #define EXIT_CONNECT 255
 #define CHUNK (32 * 1024)
 
 static const char help[] =
-	"Usage: sandbox ssh [NAME] [-t] [-i FILE] [-l USER] [-- COMMAND...]\n\n"
+	"Usage: sandbox ssh [NAME] [-t] [-i FILE] [-l USER] [--wake-timeout D] [-- COMMAND...]\n\n"
 	"Log in to sandbox NAME, through the API server's port-forward with your\n"
 	"kubeconfig (or the policy's ssh gateway). The server must present the host\n"
 	"key the controller published for the sandbox; anything else is refused.\n"
@@ -52,6 +53,8 @@ static const char help[] =
 	"  -t            allocate a PTY for COMMAND\n"
 	"  -i FILE       the private key to use\n"
 	"  -l USER       the user to log in as (default: dev, the sandbox image's user)\n"
+	"  --wake-timeout DURATION\n"
+	"                how long to wait for a sleeping sandbox to wake (default 2m)\n"
 	"  -h, --help    show this help\n\n"
 	"Exit status: the remote command's, or 255 when the connection failed.\n\n";
 
@@ -116,6 +119,7 @@ struct opts {
 	const char *name, *key_file, *user;
 	bool force_tty;
 	char *command;          /* joined with spaces, as ssh does; NULL: a shell */
+	long wake_s;            /* how long to wait for a sleeping sandbox to wake */
 };
 
 /* Send what came from stdin, minding the `~.` escape on a PTY. */
@@ -330,10 +334,11 @@ int cmd_ssh(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "wake-timeout", required_argument, NULL, 'W' },
 		CLI_CONFIG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { 0 };
+	struct opts o = { .wake_s = CLI_WAKE_TIMEOUT_S };
 	cli_config cfg;
 	cli_kube k = { 0 };
 	cli_activity act = { 0 };
@@ -354,6 +359,11 @@ int cmd_ssh(int argc, char **argv)
 			case 't': o.force_tty = true; break;
 			case 'i': o.key_file = optarg; break;
 			case 'l': o.user = optarg; break;
+			case 'W':
+				if ((o.wake_s = cli_duration(optarg)) < 0)
+					status = cli_error(EXIT_USAGE, "--wake-timeout '%s' is not a duration (90s, "
+							   "5m, 1h)", optarg);
+				break;
 			case 'h': cli_config_print_help(help); goto done;
 			default: status = cli_config_option(&cfg, ch, optarg, help);
 			}
@@ -383,8 +393,8 @@ int cmd_ssh(int argc, char **argv)
 		status = EXIT_CONNECT;
 		goto done;
 	}
-	if ((status = cli_activity_pod(&k, &cfg, &act, &sb, &ns, pod, sizeof(pod), o.name, stderr)) !=
-	    EXIT_OK) {
+	if ((status = cli_activity_pod(&k, &cfg, &act, &sb, &ns, pod, sizeof(pod), o.name, o.wake_s,
+				       stderr)) != EXIT_OK) {
 		status = EXIT_CONNECT;
 		goto done;
 	}

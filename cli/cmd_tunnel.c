@@ -84,7 +84,8 @@ int cmd_tunnel(int argc, char **argv)
 		goto done;
 	}
 	if ((status = cli_kube_open(&k, &cfg)) != EXIT_OK ||
-	    (status = cli_activity_pod(&k, &cfg, &act, &sb, &ns, pod, sizeof(pod), name, NULL)) != EXIT_OK) {
+	    (status = cli_activity_pod(&k, &cfg, &act, &sb, &ns, pod, sizeof(pod), name,
+						CLI_WAKE_TIMEOUT_S, NULL)) != EXIT_OK) {
 		status = EXIT_CONNECT;
 		goto done;
 	}

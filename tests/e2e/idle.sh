@@ -151,8 +151,17 @@ check "idle again after it closes" until_ok 60 asleep una
 check "plain ssh wakes it quietly through the tunnel" bash -c \
 	"[ \"\$(ssh $ssh_opts sandbox-una echo ok 2>'$tmp/tunnel.err')\" = ok ] && ! grep -q 'activity marked' '$tmp/tunnel.err' || { cat '$tmp/tunnel.err'; exit 1; }"
 
-# never wakes it; and drops the Lease
+# with no controller to wake it, ssh gives up in time and says on what
 check "asleep again" until_ok 60 asleep una
+check "the controller stops" stop
+check "sandbox ssh with nobody to wake it exits 255 after --wake-timeout" bash -c \
+	"'$bin' ssh una -l '$me' -i '$tmp/dev' --wake-timeout 3s -- true 2>'$tmp/timeout.err'; [ \$? = 255 ]"
+check "... naming what it waited for" bash -c "grep -q \"timed out after 3s waking 'una': waiting for 'woken by the controller'\" '$tmp/timeout.err' || { cat '$tmp/timeout.err'; exit 1; }"
+check "... the controller starts again" start
+check "... and wakes it: the renewal was made while it was away" until_ok 30 awake una
+
+# never wakes it; and drops the Lease
+check "asleep once more" until_ok 60 asleep una
 printf '  idle:\n    suspendAfter: never\n' >> "$repo/sandboxes/una.yaml"
 commit "una: never"
 check "never: woken, no idle status" until_ok 30 bash -c "[ \"\$(replicas una)/\$(field una health)\" = 1/Healthy ] && [ -z \"\$(field una idle)\" ]"
