@@ -376,6 +376,7 @@ struct prefixed {
 	const char *prefix;
 	size_t len;
 	void (*fn)(const char *key, const cJSON *obj, void *payload);
+	void (*key_fn)(const char *key, void *payload);   /* instead of fn: nothing unpacked */
 	void *payload;
 };
 
@@ -389,6 +390,10 @@ static void visit_prefix(const char *key, void *value, void *payload)
 
 	if (strncmp(key, p->prefix, p->len))
 		return;
+	if (p->key_fn) {
+		p->key_fn(key, p->payload);
+		return;
+	}
 	if (e->parsed) {
 		p->fn(key, e->parsed, p->payload);
 		return;
@@ -405,7 +410,15 @@ static void visit_prefix(const char *key, void *value, void *payload)
 void cache_each_prefix(cache *c, const char *prefix,
 		       void (*fn)(const char *key, const cJSON *obj, void *payload), void *payload)
 {
-	struct prefixed p = { c, prefix, strlen(prefix), fn, payload };
+	struct prefixed p = { c, prefix, strlen(prefix), fn, NULL, payload };
+
+	map_each(c->objects, visit_prefix, &p);
+}
+
+void cache_each_key(cache *c, const char *prefix, void (*fn)(const char *key, void *payload),
+		    void *payload)
+{
+	struct prefixed p = { c, prefix, strlen(prefix), NULL, fn, payload };
 
 	map_each(c->objects, visit_prefix, &p);
 }

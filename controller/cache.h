@@ -45,11 +45,19 @@ const cJSON *cache_get(cache *c, const char *key);
 void cache_each(cache *c, const char *sandbox,
 		void (*fn)(const char *key, const cJSON *obj, void *payload), void *payload);
 
+/* The key of every Sandbox object starts with this, its name follows. */
+#define SANDBOX_KEY_PREFIX "sandbox.dev/Sandbox//"
+
 /* Visit every cached object whose key starts with prefix
- * ("sandbox.dev/Sandbox//" for all Sandbox objects). For a scan of many,
+ * (SANDBOX_KEY_PREFIX for all Sandbox objects). For a scan of many,
  * each object is valid during its own call only. */
 void cache_each_prefix(cache *c, const char *prefix,
 		       void (*fn)(const char *key, const cJSON *obj, void *payload), void *payload);
+
+/* The same, keys only: nothing is unpacked, so a scan that needs only the
+ * names (a Sandbox's key ends with its name) costs no parse. */
+void cache_each_key(cache *c, const char *prefix, void (*fn)(const char *key, void *payload),
+		    void *payload);
 
 /* A mark for cache_release_to(): how many objects are lent now. */
 size_t cache_mark(const cache *c);

@@ -43,7 +43,7 @@ const cJSON *controller_sandbox(const controller *c, const char *name)
 	sbx_buf key = SBX_BUF_INIT;
 	const cJSON *o;
 
-	sbx_buf_printf(&key, "sandbox.dev/Sandbox//%s", name);
+	sbx_buf_printf(&key, SANDBOX_KEY_PREFIX "%s", name);
 	o = cache_get(c->cache, sbx_buf_cstr(&key));
 	sbx_buf_dispose(&key);
 	return o;
@@ -236,7 +236,7 @@ static void h_metrics(sbx_buf *out, void *payload)
 
 	metric_reset(c->mt.sandboxes);
 	metric_reset(c->mt.status);
-	cache_each_prefix(c->cache, "sandbox.dev/Sandbox//", tally, &t);
+	cache_each_prefix(c->cache, SANDBOX_KEY_PREFIX, tally, &t);
 	reclaimed(c, &t);
 	metric_set(c->mt.queue_depth, NULL, (double)workqueue_depth(c->queue));
 	metric_set(c->mt.leader, NULL, controller_may_write(c));
@@ -496,7 +496,7 @@ static bool settled(controller *c)
 {
 	struct settle s = { c, true };
 
-	cache_each_prefix(c->cache, "sandbox.dev/Sandbox//", check_settled, &s);
+	cache_each_prefix(c->cache, SANDBOX_KEY_PREFIX, check_settled, &s);
 	return s.settled;
 }
 

@@ -49,7 +49,7 @@ bool controller_file_name(sbx_buf *out, const char *path)
 
 bool controller_sandbox_of_key(sbx_buf *out, const char *key, const char *prefix)
 {
-	static const char sandbox[] = "sandbox.dev/Sandbox//", ns[] = "/Namespace//";
+	static const char sandbox[] = SANDBOX_KEY_PREFIX, ns[] = "/Namespace//";
 	const char *name = NULL;
 
 	if (!strncmp(key, sandbox, sizeof(sandbox) - 1))
@@ -253,10 +253,9 @@ struct files {
 	size_t n;
 };
 
-static void count_entry(const char *key, const cJSON *obj, void *payload)
+static void count_entry(const char *key, void *payload)
 {
 	(void)key;
-	(void)obj;
 	(*(size_t *)payload)++;
 }
 
@@ -292,7 +291,7 @@ static bool decide_fleet(controller *c)
 	sbx_block was = c->fleet.block;
 	bool changed;
 
-	cache_each_prefix(c->cache, "sandbox.dev/Sandbox//", count_entry, &g.cap);
+	cache_each_key(c->cache, SANDBOX_KEY_PREFIX, count_entry, &g.cap);
 	g.live = calloc(g.cap + 1, sizeof(*g.live));
 	g.strings = calloc(2 * g.cap + 2, sizeof(*g.strings));
 	files.v = calloc(map_count(c->file_state) + 1, sizeof(*files.v));
@@ -310,7 +309,7 @@ static bool decide_fleet(controller *c)
 		}
 	}
 	if (g.live && g.strings)
-		cache_each_prefix(c->cache, "sandbox.dev/Sandbox//", gather_live, &g);
+		cache_each_prefix(c->cache, SANDBOX_KEY_PREFIX, gather_live, &g);
 	if (!g.live || !g.strings || g.failed || !files.v || (stored && !names)) {
 		log_error(NULL, "out of memory deciding revision %.12s; nothing is deleted", c->revision);
 		c->fleet.block = SBX_BLOCK_NOT_SYNCED;
@@ -459,14 +458,20 @@ static void note_inputs(struct taking *t, const char *name, const char *what, co
 	cache_release_to(t->c->cache, mark);
 }
 
-static void note_live(const char *key, const cJSON *obj, void *payload)
+/* A live Sandbox without a file in the revision (most have one: only
+ * those are read from the cache). */
+static void note_live(const char *key, void *payload)
 {
 	struct taking *t = payload;
-	const char *name = str_at(obj, "metadata", "name");
+	const char *name = key + sizeof(SANDBOX_KEY_PREFIX) - 1;
+	size_t mark;
 
-	(void)key;
-	if (name && controller_owns(t->c, obj))
+	if (!*name || map_get(t->inputs, name))
+		return;
+	mark = cache_mark(t->c->cache);
+	if (controller_owns(t->c, cache_get(t->c->cache, key)))
 		note_inputs(t, name, "absent", NULL, 0);
+	cache_release_to(t->c->cache, mark);
 }
 
 static void enqueue(const char *key, void *value, void *payload)
@@ -477,13 +482,12 @@ static void enqueue(const char *key, void *value, void *payload)
 	workqueue_add(c->queue, key, controller_now_ms());
 }
 
-static void enqueue_live(const char *key, const cJSON *obj, void *payload)
+static void enqueue_live(const char *key, void *payload)
 {
 	controller *c = payload;
-	const char *name = str_at(obj, "metadata", "name");
+	const char *name = key + sizeof(SANDBOX_KEY_PREFIX) - 1;
 
-	(void)key;
-	if (name)
+	if (*name)
 		workqueue_add(c->queue, name, controller_now_ms());
 }
 
@@ -491,7 +495,7 @@ static void enqueue_live(const char *key, const cJSON *obj, void *payload)
 static void enqueue_all(controller *c)
 {
 	map_each(c->file_state, enqueue, c);
-	cache_each_prefix(c->cache, "sandbox.dev/Sandbox//", enqueue_live, c);
+	cache_each_key(c->cache, SANDBOX_KEY_PREFIX, enqueue_live, c);
 }
 
 static void take_revision(controller *c, const char *oid)
@@ -533,7 +537,7 @@ static void take_revision(controller *c, const char *oid)
 		map_put(t.file_state, sbx_buf_cstr(&name), (void *)(intptr_t)(1 + SBX_FILE_REFUSED), NULL);
 		note_inputs(&t, sbx_buf_cstr(&name), files.refused[i], NULL, 0);
 	}
-	cache_each_prefix(c->cache, "sandbox.dev/Sandbox//", note_live, &t);
+	cache_each_key(c->cache, SANDBOX_KEY_PREFIX, note_live, &t);
 
 	sbx_repo_free(c->repo);
 	sbx_git_files_dispose(&c->files);
