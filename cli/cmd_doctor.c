@@ -26,6 +26,7 @@
 #include "error.h"
 #include "git.h"
 #include "gitops.h"
+#include "idle.h"
 #include "inputs.h"
 #include "kubecli.h"
 #include "render.h"
@@ -467,14 +468,21 @@ static void namespace(struct doctor *d)
 		char *why = doc_failed_create(events);
 		bool suspended = cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(d->sb, "spec"),
 								  "suspended"));
+		const char *asleep = sbx_idle_asleep_since(d->sb);
+		sbx_buf idle = SBX_BUF_INIT;
 
 		cJSON_Delete(events);
+		if (asleep)
+			sbx_buf_printf(&idle, "the sandbox is suspended for idleness (idle since %s)", asleep);
 		problem = why ? why : strdup(suspended ? "the sandbox is suspended (spec.suspended: true)" :
+					     asleep ? sbx_buf_cstr(&idle) :
 					     "there is no pod, and no event says why");
+		sbx_buf_dispose(&idle);
 		fix = strdup(why && strstr(why, "quota") ?
 			     "the pod does not fit the quota: a larger size (sandbox resize NAME --size "
 			     "...), or an override from your SREs (sandbox quota set)" :
 			     suspended ? "set spec.suspended: false in your file, commit and push" :
+			     asleep ? "'sandbox ssh NAME' (or plain ssh through 'sandbox tunnel') wakes it" :
 			     "see 'sandbox status NAME' and kubectl -n NAMESPACE get events");
 	}
 	if (problem)

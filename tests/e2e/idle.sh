@@ -70,6 +70,7 @@ check "... Synced, with the reason in the message" bash -c "[ \"\$(field una syn
 check "... namespace and volume kept" bash -c "kubectl -n ${prefix}una get pvc home >/dev/null"
 check "sandbox list: Suspended, with how long it has been idle" bash -c "SANDBOX_REPO='file://$repo' '$bin' list | grep -qE '^una  *una@example.com  *small  *Synced  *Suspended  *[0-9]+[smhd]  *[0-9]+[smhd]\$'"
 check "sandbox status: the reason" bash -c "SANDBOX_REPO='file://$repo' '$bin' status una | grep -q '^Message:    idle since 20'"
+check "sandbox doctor: asleep, and what wakes it" bash -c "SANDBOX_REPO='file://$repo' '$bin' doctor una --controller-instance 'idle-$id' >'$tmp/doc.out' 2>&1; grep -q 'suspended for idleness (idle since 20' '$tmp/doc.out' && grep -qF \"'sandbox ssh una' (or plain ssh through 'sandbox tunnel') wakes it\" '$tmp/doc.out' || { cat '$tmp/doc.out'; exit 1; }"
 check "vic (never) still runs" bash -c "[ \"\$(replicas vic)/\$(field vic health)\" = 1/Healthy ] && [ -z \"\$(field vic idle)\" ]"
 check "wes: git's suspension, no idle status" bash -c "[ \"\$(replicas wes)/\$(field wes health)\" = 0/Suspended ] && [ -z \"\$(field wes idle)\" ]"
 metric() { curl -sf "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
