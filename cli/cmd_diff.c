@@ -303,6 +303,7 @@ static void diff_valid(struct run *rn, cJSON *res, const sbx_spec *spec)
 {
 	sbx_plan_options po = SBX_PLAN_OPTIONS_INIT;
 	sbx_render_options ro = SBX_RENDER_OPTIONS_INIT;
+	sbx_effective e;
 	sbx_diags d = SBX_DIAGS_INIT;
 	sbx_buf ns = SBX_BUF_INIT, why = SBX_BUF_INIT;
 	cJSON *desired = NULL, *live = cJSON_CreateArray(), *unread = cJSON_CreateObject(), *objects, *obj;
@@ -313,9 +314,13 @@ static void diff_valid(struct run *rn, cJSON *res, const sbx_spec *spec)
 	cJSON_AddStringToObject(res, "namespace", sbx_buf_cstr(&ns));
 	objects = cJSON_AddArrayToObject(res, "objects");
 	ro.instance = rn->instance;
-	/* a sandbox asleep for idleness runs no pod, and that is no difference */
+	/* a sandbox asleep for idleness runs no pod, and that is no difference
+	 * while idle suspension stays on for it (else the controller wakes it) */
 	ro.asleep = !spec->suspended &&
-		    sbx_idle_asleep_since(cJSON_GetObjectItemCaseSensitive(rn->live_sandboxes, spec->name));
+		    sbx_idle_asleep_since(cJSON_GetObjectItemCaseSensitive(rn->live_sandboxes, spec->name)) &&
+		    sbx_policy_resolve(&e, rn->repo->policy, spec, &d) == 0 && e.idle_after_s > 0;
+	sbx_diags_dispose(&d);
+	d = (sbx_diags)SBX_DIAGS_INIT;
 	if (sbx_desired(&desired, rn->repo, spec, &ro, &d) < 0) {
 		sbx_buf_clear(&why);
 		sbx_diags_format(&why, &d);

@@ -96,36 +96,54 @@ long long controller_parse_time(const char *s)
 
 /* ---- cache events ---------------------------------------------------- */
 
-/* Note when a sandbox's activity Lease was renewed, on our clock: a
- * renewTime that differs from the one seen before. The first sight of each
- * Lease (the start-up list, or its creation) is not a renewal. */
-static void note_activity(controller *c, const char *sandbox, const char *key, bool removed)
+static const char activity_prefix[] = "coordination.k8s.io/Lease/";
+
+void controller_activity_key(sbx_buf *out, const char *ns)
 {
-	static const char lease[] = "coordination.k8s.io/Lease/";
-	size_t n = strlen(key), tail = strlen("/" SBX_IDLE_LEASE);
+	sbx_buf_printf(out, "%s%s/%s", activity_prefix, ns, SBX_IDLE_LEASE);
+}
+
+/* Note when an activity Lease of ours was renewed, on our clock: a
+ * renewTime that differs from the one seen before. At first sight (the
+ * start-up list, or its creation) its renewTime stands, but never later
+ * than now. Keyed by the Lease itself, not by a label its owner may
+ * change. */
+static void note_activity(controller *c, const char *key, bool removed)
+{
+	size_t n = strlen(key), tail = strlen("/" SBX_IDLE_LEASE), mark;
+	long long now = controller_wall_ms(), t;
+	const cJSON *obj;
 	struct activity *a;
 	const char *renewal;
 
-	if (!sandbox || strncmp(key, lease, sizeof(lease) - 1) || n < tail ||
+	if (strncmp(key, activity_prefix, sizeof(activity_prefix) - 1) || n < tail ||
 	    strcmp(key + n - tail, "/" SBX_IDLE_LEASE))
 		return;
 	if (removed) {
-		free(map_del(c->activity, sandbox));
+		free(map_del(c->activity, key));
 		return;
 	}
-	renewal = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(cache_get(c->cache, key), "spec"),
-							   "renewTime"));
+	mark = cache_mark(c->cache);
+	obj = cache_get(c->cache, key);
+	renewal = controller_owns(c, obj) ? cJSON_GetStringValue(cJSON_GetObjectItem(
+							cJSON_GetObjectItem(obj, "spec"), "renewTime")) : NULL;
 	if (!renewal)
 		renewal = "";
-	if (!(a = map_get(c->activity, sandbox))) {
-		if (!(a = calloc(1, sizeof(*a))) || map_put(c->activity, sandbox, a, NULL) < 0) {
+	if (!(a = map_get(c->activity, key))) {
+		if ((a = calloc(1, sizeof(*a))) && map_put(c->activity, key, a, NULL) == 0) {
+			t = *renewal ? controller_parse_time(renewal) : 0;
+			a->first_ms = now;
+			a->seen_ms = t > now ? now : t > 0 ? t : 0;
+		} else {
 			free(a);
-			return; /* the renewTime stands in for it */
+			a = NULL; /* then the sandbox is taken as just seen: not suspended yet */
 		}
 	} else if (strcmp(a->renewal, renewal)) {
-		a->seen_ms = controller_wall_ms();
+		a->seen_ms = now;
 	}
-	snprintf(a->renewal, sizeof(a->renewal), "%s", renewal);
+	if (a)
+		snprintf(a->renewal, sizeof(a->renewal), "%s", renewal);
+	cache_release_to(c->cache, mark);
 }
 
 static void on_change(const char *sandbox, const char *key, bool removed, void *payload)
@@ -133,7 +151,7 @@ static void on_change(const char *sandbox, const char *key, bool removed, void *
 	controller *c = payload;
 	sbx_buf name = SBX_BUF_INIT;
 
-	note_activity(c, sandbox, key, removed);
+	note_activity(c, key, removed);
 	if (!c->synced_once)
 		return;
 	/* a Namespace or Sandbox someone else made, at a sandbox's name, may be

@@ -90,11 +90,13 @@ struct inputs {
 				   * pass would count the age of old commits) */
 };
 
-/* An activity Lease (core/idle.h) as the controller last saw it: its
- * renewTime, and when that changed on the controller's clock (wall ms; 0:
- * not since this process started, so the renewTime itself is all there
- * is). */
+/* An activity Lease (core/idle.h) as the controller saw it, all on the
+ * controller's clock (wall ms): when it first saw it (its start, or the
+ * Lease's creation), when it last saw a renewal (at first sight: the
+ * renewTime, a time from the future taken as then; 0: none), and the
+ * renewTime then. */
 struct activity {
+	long long first_ms;
 	long long seen_ms;
 	char renewal[40];
 };
@@ -143,7 +145,8 @@ struct controller {
 	long long state_retry_at;         /* monotonic ms: retry a failed write */
 	map *created_ns;                  /* sandbox -> uid of a namespace it created whose
 					   * status has not recorded it yet */
-	map *activity;                    /* sandbox -> struct activity */
+	map *activity;                    /* activity Lease key (controller_activity_key)
+					   * -> struct activity */
 
 	/* leader election */
 	bool leader;
@@ -276,6 +279,9 @@ bool controller_owns(const controller *c, const cJSON *obj);
 
 long long controller_now_ms(void);     /* monotonic */
 long long controller_wall_ms(void);    /* wall clock */
+/* The cache key of the activity Lease in namespace ns, appended to out. */
+void controller_activity_key(sbx_buf *out, const char *ns);
+
 void controller_timestamp(char out[32], long long wall_ms);   /* RFC 3339 */
 long long controller_parse_time(const char *rfc3339);          /* wall ms (a fraction to the ms),
                                                                  * 0 when unparsable */

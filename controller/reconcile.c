@@ -60,6 +60,7 @@ struct rec {
 	bool suspended;
 	bool asleep;              /* suspended for idleness (core/idle.h) */
 	cJSON *idle;              /* status.idle to write, or NULL */
+	bool idle_changed;        /* this pass suspends or wakes it for idleness */
 	double to_applied;        /* commit to applied / ready seconds, observed once */
 	double to_ready;          /* the status naming them is written (-1: none) */
 };
@@ -386,6 +387,18 @@ static void write_status(struct rec *r, struct status *s)
 		finish(r);
 }
 
+/* status.idle as the cluster holds it, for a pass that changed nothing. */
+static void keep_live_idle(struct rec *r)
+{
+	const cJSON *cr = controller_sandbox(r->c, r->name);
+
+	cJSON_Delete(r->idle);
+	r->idle = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(cr, "status"), "idle"), 1);
+	r->asleep = str_at(r->idle, "idleSince", NULL) != NULL;
+	r->idle_changed = false;
+}
+
 /* A status that only reports (an invalid file, a refused removal): the
  * health stays what the cluster last showed, as nothing is touched. */
 static void report(struct rec *r, const char *sync)
@@ -394,10 +407,7 @@ static void report(struct rec *r, const char *sync)
 	const char *live_health = str_at(cr, "status", "health");
 	struct status s;
 
-	/* nothing is touched: an idle suspension stays as it was */
-	if (!r->idle)
-		r->idle = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(cr, "status"), "idle"), 1);
+	keep_live_idle(r); /* nothing is touched: an idle suspension stays as it was */
 	status_init(&s);
 	s.sync = sync;
 	s.health = SBX_HEALTH_MISSING;
@@ -555,6 +565,13 @@ static void applied_status(struct rec *r)
 {
 	struct status s;
 
+	/* an idle suspension or wake counts once it was carried out */
+	if (r->idle_changed && (r->failed || cJSON_GetArraySize(r->conflicts)))
+		keep_live_idle(r);
+	else if (r->idle_changed && r->asleep)
+		log_info(r->name, "suspended for idleness: idle since %s", str_at(r->idle, "idleSince", NULL));
+	else if (r->idle_changed)
+		log_info(r->name, "woken: its activity Lease was renewed");
 	status_init(&s);
 	if (cJSON_GetArraySize(r->conflicts)) {
 		const cJSON *c;
@@ -663,9 +680,10 @@ static long long wall_s(const char *t)
 }
 
 /* Decide whether the sandbox sleeps (sbx_idle_decide, from its activity
- * Lease and the status.idle the cluster holds), set r->idle to the
- * status.idle to write and a look again for when it falls idle. True when
- * it is to be (or stay) scaled to zero for idleness. */
+ * Lease as the controller saw it and the status.idle the cluster holds),
+ * set r->idle to the status.idle to write and a look again for when it
+ * falls idle. True when it is to be (or stay) scaled to zero for
+ * idleness. */
 static bool idle_pass(struct rec *r, const sbx_spec *spec)
 {
 	controller *c = r->c;
@@ -674,61 +692,56 @@ static bool idle_pass(struct rec *r, const sbx_spec *spec)
 	const char *live_since = str_at(live, "activeSince", NULL);
 	const char *live_idle = str_at(live, "idleSince", NULL);
 	const char *live_renewal = str_at(live, "lastRenewal", NULL);
-	const struct activity *seen = map_get(c->activity, r->name);
+	const struct activity *seen;
 	sbx_idle_facts f = { 0 };
 	sbx_diags d = SBX_DIAGS_INIT;
 	sbx_effective e;
 	sbx_buf key = SBX_BUF_INIT;
-	const cJSON *lease, *dur;
 	const char *renewal;
 	char now[32], at_ts[32];
 	long long wall = controller_wall_ms(), at;
 	int resolved = sbx_policy_resolve(&e, c->repo->policy, spec, &d);
 
 	sbx_diags_dispose(&d);
-	if (resolved < 0 || e.idle_after_s <= 0 || spec->suspended)
-		return false; /* off, or git's: no status.idle (sbx_desired reports a failure) */
-	sbx_buf_printf(&key, "coordination.k8s.io/Lease/%s/%s", r->ns, SBX_IDLE_LEASE);
-	lease = cache_get(c->cache, sbx_buf_cstr(&key));
+	if (resolved < 0 || e.idle_after_s <= 0)
+		return false; /* off: no status.idle (sbx_desired reports a failure) */
+	controller_activity_key(&key, r->ns);
+	seen = map_get(c->activity, sbx_buf_cstr(&key));
+	renewal = str_at(cache_get(c->cache, sbx_buf_cstr(&key)), "spec", "renewTime");
 	sbx_buf_dispose(&key);
-	renewal = str_at(lease, "spec", "renewTime");
-	dur = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(lease, "spec"),
-					       "leaseDurationSeconds");
 	f.after_s = e.idle_after_s;
-	f.activity = seen && seen->seen_ms ? seen->seen_ms / 1000 : wall_s(renewal);
-	f.lease_s = cJSON_IsNumber(dur) && dur->valuedouble > 0 ? (int64_t)dur->valuedouble
-							      : sbx_idle_lease_s(e.idle_after_s);
+	f.git_suspended = spec->suspended;
+	f.activity = seen ? seen->seen_ms / 1000 : 0;
+	f.lease_s = sbx_idle_lease_s(e.idle_after_s); /* ours, not what the Lease says now */
 	f.now = wall / 1000;
+	f.watched_since = seen ? seen->first_ms / 1000 : f.now;
 	f.since = live_since && wall_s(live_since) ? wall_s(live_since) : f.now;
 	f.idle_since = live_idle ? (wall_s(live_idle) ? wall_s(live_idle) : f.now) : 0;
 	f.renewed_since_idle = strcmp(renewal ? renewal : "", live_renewal ? live_renewal : "") != 0;
 	controller_timestamp(now, wall);
-	r->idle = cJSON_CreateObject();
 	switch (sbx_idle_decide(&f, &at)) {
 	case SBX_IDLE_RUN:
 		/* woken now, or running since the time the cluster holds */
+		r->idle = cJSON_CreateObject();
 		cJSON_AddStringToObject(r->idle, "activeSince", live_since && !live_idle ? live_since : now);
-		if (live_idle)
-			log_info(r->name, "woken: its activity Lease was renewed");
+		r->idle_changed = live_idle != NULL;
 		if (at > f.now)
-			r->requeue_ms = (long)(at - f.now + 1) * 1000;
+			r->requeue_ms = (long)((at - f.now + 1) * 1000);
 		return false;
 	case SBX_IDLE_SUSPEND:
 		controller_timestamp(at_ts, at * 1000);
+		r->idle = cJSON_CreateObject();
 		cJSON_AddStringToObject(r->idle, "activeSince", live_since ? live_since : now);
 		cJSON_AddStringToObject(r->idle, "idleSince", at_ts);
 		cJSON_AddStringToObject(r->idle, "lastRenewal", renewal ? renewal : "");
-		log_info(r->name, "suspending: idle since %s", at_ts);
+		r->idle_changed = true;
 		return true;
 	case SBX_IDLE_SLEEP:
-		cJSON_Delete(r->idle);
 		r->idle = cJSON_Duplicate(live, 1);
 		return true;
 	case SBX_IDLE_GIT:
-		break;
+		break; /* git's suspension: no status.idle */
 	}
-	cJSON_Delete(r->idle);
-	r->idle = NULL;
 	return false;
 }
 

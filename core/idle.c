@@ -43,6 +43,8 @@ sbx_idle_verdict sbx_idle_decide(const sbx_idle_facts *f, long long *at)
 	deadline = last + f->after_s;
 	if (deadline < open_until)
 		deadline = open_until;   /* never while a connection is open */
+	if (f->watched_since && deadline < f->watched_since + f->lease_s)
+		deadline = f->watched_since + f->lease_s;   /* nor before one could have been seen */
 	if (f->now < deadline) {
 		*at = deadline;
 		return SBX_IDLE_RUN;

@@ -21,7 +21,7 @@
 /* The activity Lease in each sandbox's namespace whose policy or file turns
  * idle suspension on: the controller makes it, `sandbox ssh` and
  * `sandbox tunnel` renew it while a connection is open (the owner's role may
- * get, update and patch this one name). */
+ * get and patch this one name). */
 #define SBX_IDLE_LEASE "sandbox-activity"
 
 /* How long one renewal holds a sandbox awake for a suspendAfter of after_s
@@ -44,9 +44,14 @@ typedef struct sbx_idle_facts {
 	long long since;          /* when it last started running: created, or woken
 				   * (recorded on a wake, so idleness counts from then) */
 	long long idle_since;     /* when it was suspended for idleness; 0: it is not */
-	bool renewed_since_idle;  /* the Lease changed after that suspension (its version
-				   * differs from the one recorded then): someone connects */
+	bool renewed_since_idle;  /* the Lease was renewed after that suspension (its
+				   * renewTime differs from the one recorded then): someone
+				   * connects */
 	long long now;
+	long long watched_since;  /* when the controller began watching the Lease (its start,
+				   * or the Lease's creation): until a renewal's duration has
+				   * passed since, an open connection may not have been seen
+				   * yet, so nothing is suspended; 0: long enough ago */
 } sbx_idle_facts;
 
 typedef enum sbx_idle_verdict {

@@ -105,7 +105,7 @@ check "it may not impersonate, exec into pods or touch nodes" bash -c \
 	"$(declare -f cannot); sa='$sa'; cannot impersonate users && cannot impersonate serviceaccounts && cannot create pods/exec default && cannot create pods default && cannot get nodes"
 check "it may not install, change or delete CRDs" bash -c \
 	"$(declare -f cannot); sa='$sa'; cannot create customresourcedefinitions && cannot patch customresourcedefinitions/sandboxes.sandbox.dev && cannot delete customresourcedefinitions/sandboxes.sandbox.dev && cannot get customresourcedefinitions/other.example.com"
-check "its Lease rights are those of a rendered kind: no update, no deletecollection" bash -c "$(declare -f cannot); sa='$sa'; cannot update leases kube-system && cannot deletecollection leases default"
+check "it may change no Lease but sandbox-activity (and its own, at home)" bash -c "$(declare -f cannot); sa='$sa'; cannot patch leases/kube-controller-manager kube-system && cannot delete leases/kube-scheduler kube-system && cannot patch leases/node-1 kube-node-lease && cannot get leases/sandbox-controller default && cannot update leases/sandbox-activity default"
 check "it may not write cluster-scoped RBAC (the viewer role is in deploy/ now)" bash -c "$(declare -f cannot); sa='$sa'; cannot patch clusterroles/sandbox-viewer && cannot delete clusterrolebindings/sandbox-viewer"
 
 # tried for real with its own token, in a namespace it creates
