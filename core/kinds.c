@@ -16,6 +16,8 @@ static const sbx_kind kinds[] = {
 	{ "v1", "ConfigMap", "configmaps", true, 1, true },
 	{ "v1", "ServiceAccount", "serviceaccounts", true, 1, true },
 	{ "networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", true, 1, true },
+	/* watched and applied as rendered, but made only by sbx_desired (the
+	 * activity Lease): sbx_templates_load refuses it */
 	{ "coordination.k8s.io/v1", "Lease", "leases", true, 1, true },
 	{ "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, 2, true },
 	{ "apps/v1", "Deployment", "deployments", true, 3, true },

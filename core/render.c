@@ -211,6 +211,14 @@ int sbx_templates_load(sbx_templates **out, const sbx_file *files, size_t nfiles
 			continue;
 		}
 		t->items[t->count].kind = sbx_kind_lookup(av->value, kind->value);
+		if (t->items[t->count].kind && !strcmp(kind->value, "Lease")) {
+			/* watched and applied like the others, but made only by the
+			 * controller, whose rights on Leases stop at that one name */
+			sbx_check_error(diags, path, kind, "kind 'Lease' is the controller's own (the "
+					"activity Lease of idle suspension); templates may not render it");
+			sbx_ynode_free(root);
+			continue;
+		}
 		if (!t->items[t->count].kind) {
 			if (sbx_kind_is_cluster_scoped(kind->value))
 				sbx_check_error(diags, path, kind, "kind '%s' is cluster-scoped; templates "
@@ -614,6 +622,7 @@ static int finish_object(cJSON *obj, const struct tmpl *t, const char *ns, const
 		return sbx_check_error(d, t->path, t->root, "metadata.name must render to a DNS-1123 "
 				       "label");
 	}
+
 	if (t->kind->namespaced) {
 		if (ons && (!cJSON_IsString(ons) || strcmp(ons->valuestring, ns) != 0))
 			return sbx_check_error(d, t->path, t->root, "the template renders into namespace "

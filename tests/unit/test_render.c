@@ -372,43 +372,35 @@ static void test_render__typed_values(void **state)
 	sbx_templates_free(t);
 }
 
+/* Suspended in git, or asleep for idleness: no pod, the volume kept; and
+ * ${suspended} stays what git says. */
 static void test_render__suspended_replicas_zero(void **state)
 {
+	static const struct {
+		const char *body;
+		bool asleep;
+	} cases[] = { { "  suspended: true\n", false }, { "", true } };
 	sbx_templates *t = repo_templates();
 	sbx_policy *p = repo_policy();
-	sbx_spec *s = alice_with("alice@example.com", "  suspended: true\n", p);
-	cJSON *objs = render_ok(t, p, s, NULL);
-	const cJSON *v = dig(find_kind(objs, "Deployment"), "spec", "replicas", NULL);
 
 	(void)state;
-	assert_true(cJSON_IsNumber(v));
-	assert_int_equal(v->valueint, 0);
-	/* data is kept: the volume is still rendered */
-	assert_int_equal(count_kind(objs, "PersistentVolumeClaim"), 1);
-	assert_int_equal(cJSON_GetArraySize(objs), 9);
-	cJSON_Delete(objs);
-	sbx_spec_free(s);
-	sbx_policy_free(p);
-	sbx_templates_free(t);
-}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sbx_spec *s = alice_with("alice@example.com", cases[i].body, p);
+		sbx_render_options ro = SBX_RENDER_OPTIONS_INIT;
+		const cJSON *replicas;
+		cJSON *objs;
 
-/* Asleep for idleness: no pod, but ${suspended} is still git's. */
-static void test_render__asleep_replicas_zero(void **state)
-{
-	sbx_templates *t = repo_templates();
-	sbx_policy *p = repo_policy();
-	sbx_spec *s = alice_with("alice@example.com", "", p);
-	sbx_render_options ro = SBX_RENDER_OPTIONS_INIT;
-	cJSON *objs;
-
-	(void)state;
-	ro.asleep = true;
-	objs = render_ok(t, p, s, &ro);
-	assert_int_equal(dig(find_kind(objs, "Deployment"), "spec", "replicas", NULL)->valueint, 0);
-	assert_int_equal(count_kind(objs, "PersistentVolumeClaim"), 1);
-	assert_int_equal(cJSON_GetArraySize(objs), 9);
-	cJSON_Delete(objs);
-	sbx_spec_free(s);
+		ro.asleep = cases[i].asleep;
+		objs = render_ok(t, p, s, &ro);
+		replicas = dig(find_kind(objs, "Deployment"), "spec", "replicas", NULL);
+		assert_true(cJSON_IsNumber(replicas));
+		assert_int_equal(replicas->valueint, 0);
+		assert_int_equal(count_kind(objs, "PersistentVolumeClaim"), 1);
+		assert_int_equal(cJSON_GetArraySize(objs), 9);
+		assert_int_equal(s->suspended, !cases[i].asleep);
+		cJSON_Delete(objs);
+		sbx_spec_free(s);
+	}
 	sbx_policy_free(p);
 	sbx_templates_free(t);
 }
@@ -845,6 +837,24 @@ static void test_render__namespace_must_be_sandbox_namespace(void **state)
 	sbx_templates_free(t);
 }
 
+/* The activity Lease of idle suspension is the controller's: templates
+ * render no Lease (its rights on Leases stop at that one name). */
+static void test_render__lease_refused(void **state)
+{
+	static const char text[] =
+		"apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: anything\n";
+	sbx_file f = { "templates/lease.yaml", text, sizeof(text) - 1 };
+	sbx_diags d = SBX_DIAGS_INIT;
+	sbx_templates *t = NULL;
+
+	(void)state;
+	assert_int_equal(sbx_templates_load(&t, &f, 1, &d), SBX_EINVAL);
+	assert_int_equal(d.count, 1);
+	assert_string_equal(d.items[0].message, "kind 'Lease' is the controller's own (the activity "
+			    "Lease of idle suspension); templates may not render it");
+	sbx_diags_dispose(&d);
+}
+
 static void test_render__over_cap_is_an_error(void **state)
 {
 	sbx_templates *t = repo_templates();
@@ -1071,7 +1081,6 @@ int main(void)
 		cmocka_unit_test(test_render__instance_in_tracking_id),
 		cmocka_unit_test(test_render__typed_values),
 		cmocka_unit_test(test_render__suspended_replicas_zero),
-		cmocka_unit_test(test_render__asleep_replicas_zero),
 		cmocka_unit_test(test_render__desired_activity_lease),
 		cmocka_unit_test(test_render__authorized_keys_base64),
 		cmocka_unit_test(test_render__list_splice),
@@ -1085,6 +1094,7 @@ int main(void)
 		cmocka_unit_test(test_render__placeholder_rules),
 		cmocka_unit_test(test_render__text_substitution_and_escape),
 		cmocka_unit_test(test_render__namespace_must_be_sandbox_namespace),
+		cmocka_unit_test(test_render__lease_refused),
 		cmocka_unit_test(test_render__over_cap_is_an_error),
 		cmocka_unit_test(test_render__yaml_quotes_ambiguous_strings),
 		cmocka_unit_test(test_render__yaml_quotes_yaml11_booleans),
