@@ -424,6 +424,25 @@ void controller_metrics_init(controller *c)
 }
 
 
+/* Say which Kubernetes the API server runs, and warn when it is older than
+ * the oldest the tests run on: it may lack what the controller uses (an
+ * apply of an unknown field then fails: the client validates strictly). */
+static void say_server_version(controller *c)
+{
+	char git[64];
+	int major, minor;
+
+	if (sbx_kube_server_version(c->kube, &major, &minor, git, sizeof(git)) < 0) {
+		log_warn(NULL, "%s", sbx_error_last());
+		sbx_error_clear();
+	} else if (major == 1 && minor < SBX_KUBE_OLDEST_MINOR) {
+		log_warn(NULL, "the API server runs Kubernetes %s, older than 1.%d, the oldest sandbox is tested on; "
+			 "see \"Supported Kubernetes versions\" in docs/install.md", git, SBX_KUBE_OLDEST_MINOR);
+	} else {
+		log_info(NULL, "the API server runs Kubernetes %s", git);
+	}
+}
+
 int controller_init(controller *c, const controller_options *o)
 {
 	sbx_kubeconfig_options ko = SBX_KUBECONFIG_OPTIONS_INIT;
@@ -487,6 +506,7 @@ int controller_init(controller *c, const controller_options *o)
 		log_info(NULL, "serving /metrics, /healthz, /readyz and /webhook on %s:%u",
 			 o->listen_addr ? o->listen_addr : "127.0.0.1", http_server_port(c->http));
 	}
+	say_server_version(c);
 	r = crd_ensure(c);
 	if (r < 0)
 		return r;

@@ -4,8 +4,10 @@
  * retry scheduling, typed errors from Status objects, a blocking layer,
  * and the list+watch state machine. docs/internals/kube.md has the model.
  */
+#include <ctype.h>
 #include <curl/curl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -774,6 +776,41 @@ int sbx_kube_get(sbx_kube *k, cJSON **out, const sbx_kind *kind, const char *ns,
 	    call(k, "GET", sbx_buf_cstr(&path), NULL, NULL, out, sbx_buf_cstr(&what));
 	sbx_buf_dispose(&path);
 	sbx_buf_dispose(&what);
+	return r;
+}
+
+/* A decimal number at the start of s, then nothing or a "+"; -1 otherwise. */
+static int version_number(const cJSON *s)
+{
+	const char *p;
+	int v = 0;
+
+	if (!cJSON_IsString(s) || !isdigit((unsigned char)s->valuestring[0]))
+		return -1;
+	for (p = s->valuestring; isdigit((unsigned char)*p) && v < 100000; p++)
+		v = v * 10 + (*p - '0');
+	return (*p == '\0' || !strcmp(p, "+")) ? v : -1;
+}
+
+bool sbx_kube_version_parse(const cJSON *v, int *major, int *minor, char *git, size_t n)
+{
+	const cJSON *g = cJSON_GetObjectItem(v, "gitVersion");
+
+	*major = version_number(cJSON_GetObjectItem(v, "major"));
+	*minor = version_number(cJSON_GetObjectItem(v, "minor"));
+	if (git && n)
+		snprintf(git, n, "%s", cJSON_IsString(g) ? g->valuestring : "");
+	return *major >= 0 && *minor >= 0;
+}
+
+int sbx_kube_server_version(sbx_kube *k, int *major, int *minor, char *git, size_t n)
+{
+	cJSON *v = NULL;
+	int r = call(k, "GET", "/version", NULL, NULL, &v, "get the server version");
+
+	if (r == 0 && !sbx_kube_version_parse(v, major, minor, git, n))
+		r = sbx_error_set(SBX_EINVALIDOBJ, "the API server's /version names no major and minor version");
+	cJSON_Delete(v);
 	return r;
 }
 

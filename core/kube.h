@@ -113,6 +113,19 @@ void sbx_kube_tls_setup(void *easy, const sbx_kube_config *c);
  * cJSON_Delete it. */
 int sbx_kube_get(sbx_kube *k, cJSON **out, const sbx_kind *kind, const char *ns, const char *name);
 
+/* The oldest Kubernetes minor (1.N) the tests run on: the oldest folder of
+ * tests/cluster/versions; docs/install.md lists the supported versions. */
+#define SBX_KUBE_OLDEST_MINOR 34
+
+/* The API server's version from its /version answer: major and minor as
+ * numbers (providers append "+" to the minor: "34+"), and gitVersion
+ * ("v1.34.4-eks-...") into git (at most n bytes) when git is not NULL.
+ * False when major or minor is missing or not a number. */
+bool sbx_kube_version_parse(const cJSON *v, int *major, int *minor, char *git, size_t n);
+
+/* GET /version, parsed as above. SBX_EINVALIDOBJ when it cannot be read. */
+int sbx_kube_server_version(sbx_kube *k, int *major, int *minor, char *git, size_t n);
+
 /* List every object (following `continue` pages of `limit`; an expired
  * continue token restarts the list). *items is a cJSON array; *rv the
  * list's resourceVersion (caller must free). selector may be NULL. */

@@ -12,12 +12,26 @@ SBX_CLUSTER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${SBX_CLUSTER_NODE_CPU:=16}"                       # each node's CPUs
 : "${SBX_CLUSTER_NODE_MEMORY:=64Gi}"                  # and memory (the large example sandbox needs 12 / 48Gi)
 : "${SBX_CLUSTER_TIMEOUT:=120}"                       # seconds per health wait
+: "${SBX_CLUSTER_VERSION:=}"                          # Kubernetes minor: a folder of versions/ (default: the newest)
 
 export GOWORK=off CGO_ENABLED=0
 # Build with the toolchain the modules ask for; older local Go (>= 1.21)
 # fetches it from the module proxy. Callers may pin GOTOOLCHAIN themselves.
 if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
   PATH=/usr/local/go/bin:$PATH
+fi
+
+# The Kubernetes minors the harness can build, newest first: one Go module
+# each under versions/MINOR (go.mod and go.sum pin Kubernetes and etcd).
+cluster_versions() {
+  local d; for d in "$SBX_CLUSTER_DIR"/versions/*/go.mod; do d=${d%/go.mod}; echo "${d##*/}"; done | sort -rV
+}
+[[ -n $SBX_CLUSTER_VERSION ]] || SBX_CLUSTER_VERSION=$(cluster_versions | head -n1)
+SBX_CLUSTER_MODULE=$SBX_CLUSTER_DIR/versions/$SBX_CLUSTER_VERSION
+if [[ ! -f $SBX_CLUSTER_MODULE/go.mod ]]; then
+  printf '%s: error: SBX_CLUSTER_VERSION=%s: no such version; the harness has: %s\n' \
+    "${0##*/}" "$SBX_CLUSTER_VERSION" "$(cluster_versions | paste -sd' ')" >&2
+  exit 2
 fi
 
 # Ports, derived from the base so two clusters can run side by side.
@@ -37,9 +51,10 @@ log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # Key of the binary cache: first 16 hex digits of sha256 over the go.sum
-# files of the harness modules (they change whenever a version changes).
+# files of the selected version's module and KWOK's (they change whenever
+# a version changes, and differ between versions).
 cache_key() {
-  cat "$SBX_CLUSTER_DIR/go.sum" "$SBX_CLUSTER_DIR/kwok/go.sum" | sha256sum | cut -c1-16
+  cat "$SBX_CLUSTER_MODULE/go.sum" "$SBX_CLUSTER_DIR/kwok/go.sum" | sha256sum | cut -c1-16
 }
 bin_dir() { printf '%s/%s/bin\n' "$SBX_CLUSTER_CACHE" "$(cache_key)"; }
 

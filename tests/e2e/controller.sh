@@ -183,6 +183,9 @@ check "no-op resync: zero writes" bash -c "[ \$(curl -sf http://127.0.0.1:$port/
 check "no-op resync: no write requests at all" bash -c "! curl -sf http://127.0.0.1:$port/metrics | grep -E '^sandbox_api_requests_total\\{verb=\"(PATCH|POST|PUT|DELETE)\"'"
 check "metrics: sandboxes by sync and health" bash -c "curl -sf http://127.0.0.1:$port/metrics | grep -q '^sandbox_sandboxes{sync=\"Synced\",health=\"Healthy\"} 3'"
 check "no secret in the log" bash -c "! grep -q '$secret' '$tmp/controller.log'"
+server_version=$(kubectl version -o json | python3 -c 'import json, sys; print(json.load(sys.stdin)["serverVersion"]["gitVersion"])')
+check "the log names the API server's Kubernetes version ($server_version)" \
+	grep -q "level=info msg=\"the API server runs Kubernetes $server_version\"" "$tmp/controller.log"
 
 # an admission refusal shows in status: a template change that the
 # namespace's Pod Security level refuses leaves the pods uncreated

@@ -5,6 +5,7 @@
  * the error, reason and message each becomes.
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include "error.h"
 #include "kinds.h"
 #include "kube-private.h"
+#include "kube.h"
 
 struct row {
 	const char *what;
@@ -136,12 +138,50 @@ static void test_kuberead__list_page_not_a_list(void **state)
 	sbx_kube_free(k);
 }
 
+/* /version as servers write it: upstream, and managed providers who add a
+ * "+" to the minor and a suffix to gitVersion. */
+static void test_kuberead__version(void **state)
+{
+	static const struct {
+		const char *body;
+		bool ok;
+		int major, minor;
+		const char *git;
+	} versions[] = {
+		{ "{\"major\":\"1\",\"minor\":\"34\",\"gitVersion\":\"v1.34.4\"}", true, 1, 34, "v1.34.4" },
+		{ "{\"major\":\"1\",\"minor\":\"33+\",\"gitVersion\":\"v1.33.5-eks-113cf36\"}", true, 1, 33,
+		  "v1.33.5-eks-113cf36" },
+		{ "{\"major\":\"1\",\"minor\":\"37\"}", true, 1, 37, "" },
+		{ "{\"major\":\"1\"}", false, 1, -1, "" },
+		{ "{\"major\":\"1\",\"minor\":\"\"}", false, 1, -1, "" },
+		{ "{\"major\":\"1\",\"minor\":\"3x\"}", false, 1, -1, "" },
+		{ "{\"major\":1,\"minor\":\"34\"}", false, -1, 34, "" },
+		{ "[]", false, -1, -1, "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		cJSON *v = cJSON_Parse(versions[i].body);
+		char git[64];
+		int major, minor;
+		bool ok;
+
+		assert_non_null(v);
+		ok = sbx_kube_version_parse(v, &major, &minor, git, sizeof(git));
+		if (ok != versions[i].ok || major != versions[i].major || minor != versions[i].minor ||
+		    strcmp(git, versions[i].git))
+			fail_msg("%s: %d %d.%d '%s'", versions[i].body, ok, major, minor, git);
+		cJSON_Delete(v);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kuberead__table),
 		cmocka_unit_test(test_kuberead__list_page_items),
 		cmocka_unit_test(test_kuberead__list_page_not_a_list),
+		cmocka_unit_test(test_kuberead__version),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Go module used only by the test harness: it pins the Kubernetes control
-// plane (and etcd) that tests/cluster/build compiles. Nothing in the product
-// imports it. Regenerate the replace block with ./gen-replaces --apply vX.Y.Z.
-module sandbox/tests/cluster
+// plane (and etcd) that tests/cluster/build compiles for
+// SBX_CLUSTER_VERSION=1.37. Nothing in the product imports it. Regenerate
+// the replace block with ../../gen-replaces --apply vX.Y.Z.
+module sandbox/tests/cluster/versions/v1.37
 
 go 1.26.0
 
