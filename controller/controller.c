@@ -423,7 +423,6 @@ void controller_metrics_init(controller *c)
 		metric_inc(m->writes, (const char *const[]){ *v }, 0);
 }
 
-
 /* Say which Kubernetes the API server runs, and warn when it is older than
  * the oldest the tests run on: it may lack what the controller uses (an
  * apply of an unknown field then fails: the client validates strictly). */
