@@ -62,9 +62,10 @@ print(json.dumps({"deployment": d, "secrets": {
     "ssh-host-key": {"data": {"ssh_host_ed25519_key": b64(tmp + "/host")}}}}))
 PY
 }
-echo "[$devbox_addr]:2222 $(cut -d' ' -f1,2 "$tmp/host.pub")" > "$tmp/known_hosts"
+# pinned under an alias: the devbox's address is known once it runs
+echo "devbox $(cut -d' ' -f1,2 "$tmp/host.pub")" > "$tmp/known_hosts"
 dssh() { ssh -p 2222 -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$tmp/known_hosts" \
-	-o ConnectTimeout=5 -o IdentitiesOnly=yes "$@"; }
+	-o HostKeyAlias=devbox -o ConnectTimeout=5 -o IdentitiesOnly=yes "$@"; }
 export -f dssh until_ok; export tmp
 
 pod_json ""
