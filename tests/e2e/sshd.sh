@@ -5,6 +5,11 @@
 # start_sshd DIR HOST_KEY AUTHORIZED_KEYS uses those files instead (a
 # sandbox's own, say). stop_sshd stops it. Needs root for sshd's privilege
 # separation folder, as CI runs.
+#
+# Sessions get DIR/home as HOME: Debian's bash reads ~/.bashrc for a
+# command sent over ssh, and the account's own start-up files (anything a
+# machine's root has: version managers, say) would run for every git
+# fetch the controller makes, a second of CPU each on a busy machine.
 
 start_sshd() {
 	local dir=$1 attempt i
@@ -16,11 +21,12 @@ start_sshd() {
 		for k in host client; do ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$dir/$k" || return 1; done
 		cp "$dir/client.pub" "$dir/authorized_keys"
 	fi
+	mkdir -p "$dir/home"
 	sshd_pid=
 	for attempt in 1 2 3 4 5 6 7 8; do
 		sshd_port=$((20000 + (RANDOM * 7 + attempt) % 40000))
-		printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s/host\nPidFile %s/pid\nAuthorizedKeysFile %s/authorized_keys\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n' \
-			"$sshd_port" "$dir" "$dir" "$dir" > "$dir/config"
+		printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s/host\nPidFile %s/pid\nAuthorizedKeysFile %s/authorized_keys\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nSetEnv HOME=%s/home\n' \
+			"$sshd_port" "$dir" "$dir" "$dir" "$dir" > "$dir/config"
 		/usr/sbin/sshd -D -e -f "$dir/config" 2>>"$dir/log" &
 		sshd_pid=$!
 		for i in $(seq 50); do

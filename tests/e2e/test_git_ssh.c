@@ -155,13 +155,15 @@ static int start_sshd(struct env *e)
 					40000u);
 		if (port_open(e->port))
 			continue;
+		/* HOME of its own: the account's ~/.bashrc, which Debian's bash
+		 * reads for a command sent over ssh, stays out of each git call */
 		fmt(text, sizeof(text),
 		    "Port %d\nListenAddress 127.0.0.1\nHostKey %s/host_key\nPidFile %s/sshd.pid\n"
 		    "AuthorizedKeysFile %s/authorized_keys\nStrictModes no\nUsePAM no\n"
 		    "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
 		    "PubkeyAuthentication yes\nPermitRootLogin prohibit-password\n"
-		    "LogLevel VERBOSE\n",
-		    e->port, e->root, e->root, e->root);
+		    "LogLevel VERBOSE\nSetEnv HOME=%s\n",
+		    e->port, e->root, e->root, e->root, e->root);
 		if (write_text(config, text) < 0)
 			return -1;
 		e->sshd = fork();
