@@ -115,11 +115,11 @@ int sbx_kube_get(sbx_kube *k, cJSON **out, const sbx_kind *kind, const char *ns,
 
 /* The oldest Kubernetes minor (1.N) the tests run on: the oldest folder of
  * tests/cluster/versions; docs/install.md lists the supported versions. */
-#define SBX_KUBE_OLDEST_MINOR 34
+#define SBX_KUBE_OLDEST_MINOR 35
 
 /* The API server's version from its /version answer: major and minor as
- * numbers (providers append "+" to the minor: "34+"), and gitVersion
- * ("v1.34.4-eks-...") into git (at most n bytes) when git is not NULL.
+ * numbers (providers append "+" to the minor: "35+"), and gitVersion
+ * ("v1.35.4-eks-...") into git (at most n bytes) when git is not NULL.
  * False when major or minor is missing or not a number. */
 bool sbx_kube_version_parse(const cJSON *v, int *major, int *minor, char *git, size_t n);
 
