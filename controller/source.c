@@ -676,8 +676,6 @@ static void source_ok(controller *c)
 static void start_job(controller *c, bool fetch)
 {
 	c->job_fetch = fetch;
-	if (!fetch)
-		c->job_started = controller_now_ms();
 	if (sbx_git_job_start(&c->job, c->git, fetch) < 0) {
 		c->job = NULL;
 		source_failed(c, -1);
@@ -716,8 +714,12 @@ void source_tick(controller *c, long long now)
 	if (!cache_synced(c->cache) || store_pending(c) || (!c->fetch_now && now < c->next_poll))
 		return;
 	c->next_poll = now + c->o.poll_ms;
+	c->job_started = now;
+	/* a poll asks where the branch points and fetches only when it moved;
+	 * a webhook has said it moved, so it fetches at once (each job is a
+	 * process and a connection: 20 to 80 ms at 1,000 sandboxes) */
+	start_job(c, c->fetch_now);
 	c->fetch_now = false;
-	start_job(c, false);
 }
 
 int source_fd(const controller *c, long long now, long *timeout_ms)
