@@ -717,7 +717,7 @@ void source_tick(controller *c, long long now)
 	c->job_started = now;
 	/* a poll asks where the branch points and fetches only when it moved;
 	 * a webhook has said it moved, so it fetches at once (each job is a
-	 * process and a connection: 20 to 80 ms at 1,000 sandboxes) */
+	 * process and a connection) */
 	start_job(c, c->fetch_now);
 	c->fetch_now = false;
 }
