@@ -146,12 +146,66 @@ static void note_activity(controller *c, const char *key, bool removed)
 	cache_release_to(c->cache, mark);
 }
 
-static void on_change(const char *sandbox, const char *key, bool removed, void *payload)
+/* A live Sandbox as the fleet's decision reads it, with its own copies of
+ * the strings (its name, then status.namespaceUID). */
+struct live_sandbox {
+	sbx_safety_live l;
+	char strings[];
+};
+
+/* Keep what the deletion rules read of each live Sandbox beside the
+ * cache, so deciding a revision unpacks none of them. One that cannot be
+ * kept (out of memory) leaves the fleet undecidable until a restart. */
+static void note_sandbox(controller *c, const char *key, bool removed)
+{
+	static const char prefix[] = SANDBOX_KEY_PREFIX;
+	const char *name = key + sizeof(prefix) - 1;
+	struct live_sandbox *s = NULL;
+	size_t mark, nlen, ulen;
+	const cJSON *obj;
+	sbx_safety_live l;
+
+	if (strncmp(key, prefix, sizeof(prefix) - 1) || !*name)
+		return;
+	free(map_del(c->live_sandboxes, name));
+	if (removed)
+		return;
+	mark = cache_mark(c->cache);
+	if ((obj = cache_get(c->cache, key))) {
+		controller_live_of(c, obj, &l);
+		nlen = strlen(name) + 1;
+		ulen = l.ns_uid_recorded ? strlen(l.ns_uid_recorded) + 1 : 0;
+		if ((s = malloc(sizeof(*s) + nlen + ulen))) {
+			s->l = l;
+			s->l.name = memcpy(s->strings, name, nlen);
+			if (ulen)
+				s->l.ns_uid_recorded = memcpy(s->strings + nlen, l.ns_uid_recorded, ulen);
+		}
+	}
+	if (!s || map_put(c->live_sandboxes, name, s, NULL) < 0) {
+		free(s);
+		if (!c->live_lost)
+			log_error(NULL, "out of memory noting Sandbox %s: nothing is deleted until a restart",
+				  name);
+		c->live_lost = true;
+	}
+	cache_release_to(c->cache, mark);
+}
+
+const sbx_safety_live *controller_live_sandbox(const controller *c, const char *name)
+{
+	const struct live_sandbox *s = map_get(c->live_sandboxes, name);
+
+	return s ? &s->l : NULL;
+}
+
+void controller_cache_changed(const char *sandbox, const char *key, bool removed, void *payload)
 {
 	controller *c = payload;
 	sbx_buf name = SBX_BUF_INIT;
 
 	note_activity(c, key, removed);
+	note_sandbox(c, key, removed);
 	if (!c->synced_once)
 		return;
 	/* a Namespace or Sandbox someone else made, at a sandbox's name, may be
@@ -456,10 +510,12 @@ int controller_init(controller *c, const controller_options *o)
 	c->inputs = map_new();
 	c->created_ns = map_new();
 	c->activity = map_new();
+	c->live_sandboxes = map_new();
 	c->applied = map_new();
 	c->queue = workqueue_new(NULL);
 	c->m = metrics_new();
-	if (!c->file_state || !c->inputs || !c->created_ns || !c->activity || !c->applied || !c->queue || !c->m)
+	if (!c->file_state || !c->inputs || !c->created_ns || !c->activity || !c->live_sandboxes ||
+	    !c->applied || !c->queue || !c->m)
 		return sbx_error_set(SBX_ENOMEM, "out of memory");
 	controller_metrics_init(c);
 	ko.paths = o->kubeconfig;
@@ -509,7 +565,7 @@ int controller_init(controller *c, const controller_options *o)
 	r = crd_ensure(c);
 	if (r < 0)
 		return r;
-	return cache_new(&c->cache, c->kube, on_change, c);
+	return cache_new(&c->cache, c->kube, controller_cache_changed, c);
 }
 
 struct settle {
@@ -646,6 +702,7 @@ void controller_dispose(controller *c)
 	metrics_free(c->m);
 	map_free(c->created_ns, free);
 	map_free(c->activity, free);
+	map_free(c->live_sandboxes, free);
 	map_free(c->applied, free);
 	if (c->webhook_secret) {
 		explicit_bzero(c->webhook_secret, c->webhook_secret_len);

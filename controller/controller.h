@@ -147,6 +147,12 @@ struct controller {
 					   * status has not recorded it yet */
 	map *activity;                    /* activity Lease key (controller_activity_key)
 					   * -> struct activity */
+	map *live_sandboxes;              /* Sandbox name -> sbx_safety_live (the head of
+					   * its allocation, which holds its strings): what
+					   * the deleting rules read of it, kept from the
+					   * cache's events */
+	bool live_lost;                   /* one of those could not be kept (out of memory):
+					   * nothing is deleted until a restart */
 
 	/* leader election */
 	bool leader;
@@ -167,6 +173,16 @@ struct controller {
 	bool synced_once;
 	volatile sig_atomic_t stop;
 };
+
+/* The cache's event handler (cache_changed_fn; payload is the
+ * controller): notes activity Leases and live Sandboxes, and queues the
+ * sandbox an event touched once the first sync is done. */
+void controller_cache_changed(const char *sandbox, const char *key, bool removed, void *payload);
+
+/* The live Sandbox `name` as the deleting rules read it
+ * (controller_live_of), as of the cache's last event about it, or NULL
+ * when it is not live. Valid until that event loop's next sbx_kube_run. */
+const sbx_safety_live *controller_live_sandbox(const controller *c, const char *name);
 
 /* Register the controller's metrics in c->m (done by controller_init). */
 void controller_metrics_init(controller *c);
@@ -229,6 +245,10 @@ struct sandbox_view {
 };
 
 void controller_view(controller *c, const char *name, struct sandbox_view *v);
+
+/* What the deleting rules read of the live Sandbox obj itself (strings
+ * point into obj). */
+void controller_live_of(const controller *c, const cJSON *obj, sbx_safety_live *l);
 
 /* "sandboxes/NAME.yaml" (or the refused ".yml") -> NAME into out (cleared
  * first); false when path is not such a file. */

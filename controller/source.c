@@ -206,8 +206,7 @@ double source_head_unapplied(const controller *c, long long wall_ms)
 
 /* ---- the fleet's decision -------------------------------------------- */
 
-/* What the deleting rules read of a live Sandbox itself. */
-static void live_of(const controller *c, const cJSON *obj, sbx_safety_live *l)
+void controller_live_of(const controller *c, const cJSON *obj, sbx_safety_live *l)
 {
 	memset(l, 0, sizeof(*l));
 	l->name = str_at(obj, "metadata", "name");
@@ -217,47 +216,23 @@ static void live_of(const controller *c, const cJSON *obj, sbx_safety_live *l)
 	l->ns_uid_recorded = str_at(obj, "status", "namespaceUID");
 }
 
-struct gather {
-	const controller *c;
-	sbx_safety_live *live;
-	size_t n, cap;
-	char **strings;        /* copies its strings point to (2 per entry): a
-				* scan's objects live only during their visit */
-	bool failed;           /* out of memory: one is missing */
+struct lives {
+	sbx_safety_live *v;
+	size_t n;
 };
 
-static void gather_live(const char *key, const cJSON *obj, void *payload)
+static void add_live(const char *key, void *value, void *payload)
 {
-	struct gather *g = payload;
-
-	sbx_safety_live *l = &g->live[g->n];
-	char **own = &g->strings[2 * g->n];
+	struct lives *g = payload;
 
 	(void)key;
-	if (g->n == g->cap || !str_at(obj, "metadata", "name"))
-		return;
-	live_of(g->c, obj, l);
-	if (!(own[0] = strdup(l->name)) || (l->ns_uid_recorded && !(own[1] = strdup(l->ns_uid_recorded)))) {
-		free(own[0]);
-		own[0] = NULL;
-		g->failed = true;
-		return;
-	}
-	l->name = own[0];
-	l->ns_uid_recorded = own[1];
-	g->n++;
+	g->v[g->n++] = *(const sbx_safety_live *)value;
 }
 
 struct files {
 	sbx_safety_file *v;
 	size_t n;
 };
-
-static void count_entry(const char *key, void *payload)
-{
-	(void)key;
-	(*(size_t *)payload)++;
-}
 
 static void add_file(const char *key, void *value, void *payload)
 {
@@ -283,7 +258,7 @@ static bool decide_fleet(controller *c)
 {
 	sbx_safety_fleet before = c->fleet;
 	sbx_safety_input in = { 0 };
-	struct gather g = { c, NULL, 0, 0, NULL, false };
+	struct lives g = { calloc(map_count(c->live_sandboxes) + 1, sizeof(*g.v)), 0 };
 	struct files files = { NULL, 0 };
 	const char *stored = c->in_force[0] ? (c->in_force_names ? c->in_force_names : "") : NULL;
 	char **names = NULL, *copy = NULL;
@@ -291,9 +266,6 @@ static bool decide_fleet(controller *c)
 	sbx_block was = c->fleet.block;
 	bool changed;
 
-	cache_each_key(c->cache, SANDBOX_KEY_PREFIX, count_entry, &g.cap);
-	g.live = calloc(g.cap + 1, sizeof(*g.live));
-	g.strings = calloc(2 * g.cap + 2, sizeof(*g.strings));
 	files.v = calloc(map_count(c->file_state) + 1, sizeof(*files.v));
 	if (stored && (copy = strdup(stored))) {
 		size_t lines = 1;
@@ -308,9 +280,9 @@ static bool decide_fleet(controller *c)
 				names[nnames++] = p;
 		}
 	}
-	if (g.live && g.strings)
-		cache_each_prefix(c->cache, SANDBOX_KEY_PREFIX, gather_live, &g);
-	if (!g.live || !g.strings || g.failed || !files.v || (stored && !names)) {
+	if (g.v)
+		map_each(c->live_sandboxes, add_live, &g);
+	if (!g.v || c->live_lost || !files.v || (stored && !names)) {
 		log_error(NULL, "out of memory deciding revision %.12s; nothing is deleted", c->revision);
 		c->fleet.block = SBX_BLOCK_NOT_SYNCED;
 		goto done;
@@ -323,7 +295,7 @@ static bool decide_fleet(controller *c)
 	in.nin_force = nnames;
 	in.files = files.v;
 	in.nfiles = files.n;
-	in.live = g.live;
+	in.live = g.v;
 	in.nlive = g.n;
 	in.policy_ok = c->repo && c->repo->policy;
 	in.templates_ok = c->repo && c->repo->templates;
@@ -340,10 +312,7 @@ static bool decide_fleet(controller *c)
 		log_info(NULL, "revision %.12s may remove what it removes (%zu of %zu)", c->revision,
 			 c->fleet.removed, c->fleet.fleet);
 done:
-	for (size_t i = 0; g.strings && i < 2 * g.n; i++)
-		free(g.strings[i]);
-	free(g.strings);
-	free(g.live);
+	free(g.v);
 	free(files.v);
 	free(names);
 	free(copy);
@@ -382,7 +351,7 @@ void controller_view(controller *c, const char *name, struct sandbox_view *v)
 	if (!obj)
 		return;
 	v->ns = str_at(obj, "spec", "namespace");
-	live_of(c, obj, &v->live);
+	controller_live_of(c, obj, &v->live);
 	if (v->ns) {
 		struct workloads w = { c, v->ns, 0 };
 

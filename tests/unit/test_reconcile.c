@@ -182,6 +182,31 @@ static void feed(const char *json)
 	cJSON_Delete(obj);
 }
 
+/* Take an object out of the cache, as its watch would on a deletion. */
+static void unfeed(const char *json)
+{
+	cJSON *obj = cJSON_Parse(json);
+
+	assert_non_null(obj);
+	for (size_t i = 0; i < nwatches; i++)
+		if (!strcmp(watches[i].kind->kind, jstr(obj, "kind", NULL)))
+			watches[i].h.remove(obj, watches[i].payload);
+	cJSON_Delete(obj);
+}
+
+/* A relist of `kind` that shows only `json` (NULL: nothing). */
+static void relist(const char *kind, const char *json)
+{
+	for (size_t i = 0; i < nwatches; i++) {
+		if (strcmp(watches[i].kind->kind, kind))
+			continue;
+		watches[i].h.list_begin(watches[i].payload);
+		if (json)
+			watches[i].h.upsert(cJSON_Parse(json), watches[i].payload);
+		watches[i].h.list_done(watches[i].payload);
+	}
+}
+
 /* Complete every request recorded so far (not those its answers start)
  * with `err`, or success. */
 static void complete_all(int err)
@@ -236,6 +261,7 @@ static int setup(void **state)
 	c.inputs = map_new();
 	c.created_ns = map_new();
 	c.activity = map_new();
+	c.live_sandboxes = map_new();
 	c.applied = map_new();
 	c.queue = workqueue_new(NULL);
 	c.m = metrics_new();
@@ -243,7 +269,7 @@ static int setup(void **state)
 	sbx_kube_options ko = SBX_KUBE_OPTIONS_INIT;
 
 	cfg.server = "https://127.0.0.1:1";
-	if (sbx_kube_new(&c.kube, &cfg, &ko) < 0 || cache_new(&c.cache, c.kube, NULL, NULL) < 0)
+	if (sbx_kube_new(&c.kube, &cfg, &ko) < 0 || cache_new(&c.cache, c.kube, controller_cache_changed, &c) < 0)
 		return -1;
 	if (sbx_repo_load_dir(&c.repo, src ? src : ".", &d) != 0) {
 		sbx_diags_dispose(&d);
@@ -265,6 +291,7 @@ static int teardown(void **state)
 	map_free(c.inputs, free);
 	map_free(c.created_ns, free);
 	map_free(c.activity, free);
+	map_free(c.live_sandboxes, free);
 	map_free(c.applied, free);
 	return 0;
 }
@@ -461,6 +488,98 @@ static void test_reconcile__sandbox_of_key(void **state)
 	}
 }
 
+/* The live Sandboxes the fleet's deletion decision reads are kept from the
+ * cache's events, not unpacked from it per revision: after each event,
+ * what is kept of each name is what the cache's object says (or nothing
+ * for a Sandbox no longer there). */
+#define SBX_OBJ(name, labels, annotations, meta, status)                                              \
+	"{\"apiVersion\":\"sandbox.dev/v1alpha1\",\"kind\":\"Sandbox\",\"metadata\":{\"name\":\"" name "\"," \
+	"\"labels\":{" labels "},\"annotations\":{" annotations "}" meta "},\"spec\":{\"namespace\":\"sbx-" \
+	name "\"},\"status\":{" status "}}"
+#define OURS(name) "\"" SBX_LABEL_MANAGED_BY "\":\"" SBX_MANAGER "\",\"" SBX_LABEL_NAME "\":\"" name "\""
+#define TRACKED(name) "\"" SBX_ANNOTATION_TRACKING "\":\"t:sandbox.dev/Sandbox:/" name "\""
+
+static void test_reconcile__live_sandboxes_follow_the_cache(void **state)
+{
+	static const struct {
+		const char *what;       /* feed, unfeed, relist */
+		const char *json;
+		const char *name;       /* the name then checked */
+		bool live, ours, deleting;
+		bool pending;           /* pendingDeleteSince set */
+		const char *ns_uid;
+	} rows[] = {
+		{ "feed", SBX_OBJ("alice", OURS("alice"), TRACKED("alice"), "", ""),
+		  "alice", true, true, false, false, NULL },
+		{ "feed", SBX_OBJ("alice", OURS("alice"), TRACKED("alice"), "",
+				  "\"namespaceUID\":\"u1\",\"pendingDeleteSince\":\"2026-12-01T10:00:00Z\""),
+		  "alice", true, true, false, true, "u1" },
+		{ "feed", SBX_OBJ("alice", OURS("alice"), TRACKED("alice"),
+				  ",\"deletionTimestamp\":\"2026-12-01T11:00:00Z\"", "\"namespaceUID\":\"u1\""),
+		  "alice", true, true, true, false, "u1" },
+		/* someone else's at another name: live, not ours */
+		{ "feed", SBX_OBJ("bob", "", "", "", "\"namespaceUID\":\"u2\""), "bob", true, false, false, false, "u2" },
+		/* tracked by another instance */
+		{ "feed", SBX_OBJ("carol", OURS("carol"), "\"" SBX_ANNOTATION_TRACKING "\":\"other:sandbox.dev/Sandbox:/carol\"",
+				  "", ""), "carol", true, false, false, false, NULL },
+		{ "unfeed", SBX_OBJ("alice", OURS("alice"), TRACKED("alice"), "", ""),
+		  "alice", false, false, false, false, NULL },
+		{ "check", NULL, "bob", true, false, false, false, "u2" },
+		/* a relist that shows only carol: bob is gone */
+		{ "relist", SBX_OBJ("carol", OURS("carol"), TRACKED("carol"), "", ""),
+		  "bob", false, false, false, false, NULL },
+		{ "check", NULL, "carol", true, true, false, false, NULL },
+		{ "relist", NULL, "carol", false, false, false, false, NULL },
+	};
+	sbx_buf key = SBX_BUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const sbx_safety_live *got;
+		const cJSON *obj;
+		sbx_safety_live want;
+
+		if (!strcmp(rows[i].what, "feed"))
+			feed(rows[i].json);
+		else if (!strcmp(rows[i].what, "unfeed"))
+			unfeed(rows[i].json);
+		else if (!strcmp(rows[i].what, "relist"))
+			relist("Sandbox", rows[i].json);
+		got = controller_live_sandbox(&c, rows[i].name);
+		sbx_buf_clear(&key);
+		sbx_buf_printf(&key, SANDBOX_KEY_PREFIX "%s", rows[i].name);
+		obj = cache_get(c.cache, sbx_buf_cstr(&key));
+		if (!rows[i].live) {
+			if (got || obj)
+				fail_msg("row %zu: %s is still live", i, rows[i].name);
+			continue;
+		}
+		if (!got || !obj)
+			fail_msg("row %zu: %s is not live (kept %d, cached %d)", i, rows[i].name, !!got, !!obj);
+		controller_live_of(&c, obj, &want);
+		/* what is kept is what the cache's object says ... */
+		assert_string_equal(got->name, want.name);
+		assert_int_equal(got->ours, want.ours);
+		assert_int_equal(got->deleting, want.deleting);
+		assert_int_equal(got->pending_since_ms, want.pending_since_ms);
+		if (want.ns_uid_recorded)
+			assert_string_equal(got->ns_uid_recorded, want.ns_uid_recorded);
+		else
+			assert_null(got->ns_uid_recorded);
+		/* ... and that is what the row expects */
+		if (got->ours != rows[i].ours || got->deleting != rows[i].deleting ||
+		    (got->pending_since_ms != 0) != rows[i].pending ||
+		    (rows[i].ns_uid ? !got->ns_uid_recorded || strcmp(got->ns_uid_recorded, rows[i].ns_uid)
+				    : got->ns_uid_recorded != NULL))
+			fail_msg("row %zu: %s ours %d deleting %d pending %lld namespaceUID %s", i, rows[i].name,
+				 got->ours, got->deleting, got->pending_since_ms,
+				 got->ns_uid_recorded ? got->ns_uid_recorded : "(none)");
+		cache_release(c.cache);
+	}
+	assert_false(c.live_lost);
+	sbx_buf_dispose(&key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +589,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reconcile__no_write_after_the_lease_is_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile__the_sandbox_is_applied_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile__status_names_the_revision_it_started_from, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconcile__live_sandboxes_follow_the_cache, setup, teardown),
 		cmocka_unit_test(test_reconcile__sandbox_of_key),
 	};
 
