@@ -17,6 +17,14 @@
  * cJSON_Deletes out->body; body must outlive out->raw. */
 void sbx_kube_read_response(sbx_kube_resp *out, long status, const char *body, size_t len);
 
+/* Blank (overwrite with spaces) metadata.managedFields of every object in
+ * a list response's items, or of a watch event's object, in the JSON text
+ * json[0..len): still JSON, and parsed it is the same but for those
+ * members. Nothing else is touched; text that is not JSON is left as it
+ * is from where the walk finds that. Watches call it on every list page
+ * and event before parsing them. */
+void sbx_kube_drop_managed_fields(char *json, size_t len);
+
 /* Bytes of w's watch stream as they arrive, split anywhere: each complete
  * event goes to w's handlers. Returns 0 to go on, or 2 once the stream
  * must start again from a list (a line over the limit or not JSON, an

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@ struct req {
 	sbx_kube_done_fn done;
 	void *payload;
 	sbx_kube_watch *watch;    /* set for a watch stream */
+	bool drop_managed;        /* a watch's list page: sbx_kube_drop_managed_fields */
 };
 
 struct sbx_kube {
@@ -472,6 +474,150 @@ static void status_error(sbx_kube_resp *out, long status)
 	sbx_buf_dispose(&m);
 }
 
+/* ---- managedFields, blanked before a list page or an event is parsed ---- */
+
+/* Server-side apply's field ownership is about half of every object the
+ * server sends (every field of the spec once more), and nothing the
+ * watches feed reads it: blanking it in the text saves parsing it into a
+ * tree, freeing it, and the heap both take. The walk follows the JSON
+ * grammar only as far as the path to it; anything else is skipped whole
+ * (brackets counted, strings skipped). */
+
+#define BAD SIZE_MAX   /* not JSON: stop, leaving the rest as it is */
+
+enum level { TOP, ITEM, META };   /* a page or event, a listed object, its metadata */
+
+/* Space between tokens as the parser takes it: any control byte too. */
+static bool is_space(char c)
+{
+	return (unsigned char)c <= ' ';
+}
+
+static size_t skip_ws(const char *s, size_t i, size_t n)
+{
+	while (i < n && is_space(s[i]))
+		i++;
+	return i;
+}
+
+/* Past the closing quote of the string whose opening quote is at i. */
+static size_t skip_string(const char *s, size_t i, size_t n)
+{
+	for (i++; i < n; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+	}
+	return BAD;
+}
+
+/* Past the value at i. */
+static size_t skip_value(const char *s, size_t i, size_t n)
+{
+	size_t depth = 0;
+
+	if (i >= n)
+		return BAD;
+	if (s[i] == '"')
+		return skip_string(s, i, n);
+	if (s[i] != '{' && s[i] != '[') {   /* a number, true, false or null */
+		while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' && !is_space(s[i]))
+			i++;
+		return i;
+	}
+	for (; i < n; i++) {
+		if (s[i] == '"') {
+			if ((i = skip_string(s, i, n)) == BAD)
+				return BAD;
+			i--;
+		} else if (s[i] == '{' || s[i] == '[') {
+			depth++;
+		} else if ((s[i] == '}' || s[i] == ']') && --depth == 0) {
+			return i + 1;
+		}
+	}
+	return BAD;
+}
+
+/* Whether the key from k (its opening quote) to end (past its closing
+ * one) is `want`, spelled without escapes. */
+static bool key_is(const char *s, size_t k, size_t end, const char *want)
+{
+	size_t len = strlen(want);
+
+	return end - k == len + 2 && !memcmp(s + k + 1, want, len);
+}
+
+static size_t walk_object(char *s, size_t i, size_t n, enum level level);
+
+/* Past the array at i ('['), each object in it walked as a listed object. */
+static size_t walk_items(char *s, size_t i, size_t n)
+{
+	i = skip_ws(s, i + 1, n);
+	if (i < n && s[i] == ']')
+		return i + 1;
+	for (;;) {
+		i = i < n && s[i] == '{' ? walk_object(s, i, n, ITEM) : skip_value(s, i, n);
+		if (i == BAD || (i = skip_ws(s, i, n)) >= n || (s[i] != ',' && s[i] != ']'))
+			return BAD;
+		if (s[i] == ']')
+			return i + 1;
+		i = skip_ws(s, i + 1, n);
+	}
+}
+
+/* Past the object at i ('{'), blanking metadata.managedFields of a listed
+ * object (an element of the top level's items, or its object). */
+static size_t walk_object(char *s, size_t i, size_t n, enum level level)
+{
+	size_t comma = BAD;   /* the comma before this member, if any is left */
+
+	i = skip_ws(s, i + 1, n);
+	if (i < n && s[i] == '}')
+		return i + 1;
+	for (;;) {
+		size_t k = i, kend, v, end;
+		bool drop;
+
+		if (i >= n || s[i] != '"' || (kend = skip_string(s, i, n)) == BAD ||
+		    (i = skip_ws(s, kend, n)) >= n || s[i] != ':')
+			return BAD;
+		v = skip_ws(s, i + 1, n);
+		drop = level == META && key_is(s, k, kend, "managedFields");
+		if (level == TOP && v < n && s[v] == '[' && key_is(s, k, kend, "items"))
+			end = walk_items(s, v, n);
+		else if (level == TOP && v < n && s[v] == '{' && key_is(s, k, kend, "object"))
+			end = walk_object(s, v, n, ITEM);
+		else if (level == ITEM && v < n && s[v] == '{' && key_is(s, k, kend, "metadata"))
+			end = walk_object(s, v, n, META);
+		else
+			end = skip_value(s, v, n);
+		if (end == BAD || (i = skip_ws(s, end, n)) >= n || (s[i] != ',' && s[i] != '}'))
+			return BAD;
+		if (drop) {   /* the member and one comma next to it: still JSON */
+			size_t from = s[i] == ',' || comma == BAD ? k : comma, to = s[i] == ',' ? i + 1 : end;
+
+			memset(s + from, ' ', to - from);
+		} else if (s[i] == ',') {
+			comma = i;
+		}
+		if (s[i] == '}')
+			return i + 1;
+		i = skip_ws(s, i + 1, n);
+	}
+}
+
+void sbx_kube_drop_managed_fields(char *json, size_t len)
+{
+	size_t i = skip_ws(json, 0, len);
+
+	if (i < len && json[i] == '{')
+		walk_object(json, i, len, TOP);
+}
+
+#undef BAD
+
 void sbx_kube_read_response(sbx_kube_resp *out, long status, const char *body, size_t len)
 {
 	out->status = status;
@@ -562,6 +708,8 @@ static void finish(req *r, CURLcode cc)
 	curl_multi_remove_handle(k->multi, r->easy);
 	deactivate(k, r);
 	resp.attempts = r->attempts;
+	if (r->drop_managed && cc == CURLE_OK && status < 300 && r->resp.len)
+		sbx_kube_drop_managed_fields(r->resp.ptr, r->resp.len);
 	sbx_kube_read_response(&resp, cc == CURLE_OK ? status : 0,
 			       r->resp.len ? sbx_buf_cstr(&r->resp) : "", r->resp.len);
 	if (cc != CURLE_OK) {
@@ -1197,10 +1345,12 @@ static void watch_begin_list(sbx_kube_watch *w)
 	if (w->cont)
 		append_query(&path, "continue", w->cont);
 	q.path = sbx_buf_cstr(&path);
-	if (path.failed || sbx_kube_start(w->k, &q, watch_list_page, w) < 0)
+	if (path.failed || sbx_kube_start(w->k, &q, watch_list_page, w) < 0) {
 		watch_schedule(w, W_WAIT_LIST);   /* a cut path would list the wrong things */
-	else
+	} else {
 		w->list_req = w->k->pending;
+		w->list_req->drop_managed = true;
+	}
 	sbx_buf_dispose(&path);
 }
 
@@ -1332,7 +1482,10 @@ static size_t watch_take(sbx_kube_watch *w, const char *data, size_t n)
 			break;
 		i++;
 		if (w->line.len) {
-			cJSON *ev = cJSON_ParseWithLength(w->line.ptr, w->line.len);
+			cJSON *ev;
+
+			sbx_kube_drop_managed_fields(w->line.ptr, w->line.len);
+			ev = cJSON_ParseWithLength(w->line.ptr, w->line.len);
 
 			if (ev)
 				cJSON_AddItemToArray(w->events, ev);

@@ -197,7 +197,9 @@ typedef struct sbx_kube_watch_handlers {
 	void (*list_begin)(void *payload);
 	void (*list_done)(void *payload);
 	/* An object was added or changed: obj is the handler's, to keep or
-	 * cJSON_Delete (a cache need not copy it). */
+	 * cJSON_Delete (a cache need not copy it). Without
+	 * metadata.managedFields, which is never parsed (here and in
+	 * remove). */
 	void (*upsert)(cJSON *obj, void *payload);
 	/* An object was deleted: obj is borrowed. */
 	void (*remove)(const cJSON *obj, void *payload);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -175,6 +176,116 @@ static void test_kuberead__version(void **state)
 	}
 }
 
+/* Server-side apply's managedFields is blanked in the text before a list
+ * page or watch event is parsed: only metadata.managedFields of each
+ * listed object (or of an event's object), with a comma next to it, and
+ * the text stays JSON. Each row: the text, and what it must parse to
+ * after. */
+static void test_kuberead__managed_fields_dropped(void **state)
+{
+	static const struct {
+		const char *in, *want;   /* want NULL: not JSON, and the text becomes `after` */
+		const char *after;
+	} cases[] = {
+		/* a list page: first, middle, last and only member */
+		{ "{\"items\":[{\"metadata\":{\"managedFields\":[{\"manager\":\"m\"}],\"name\":\"a\"}},"
+		  "{\"metadata\":{\"name\":\"b\",\"managedFields\":[{\"f:x\":{}}],\"uid\":\"u\"}},"
+		  "{\"metadata\":{\"name\":\"c\",\"managedFields\":[]}},"
+		  "{\"metadata\":{\"managedFields\":[\"]}\\\"\"]}}],\"metadata\":{\"resourceVersion\":\"9\"}}",
+		  "{\"items\":[{\"metadata\":{\"name\":\"a\"}},{\"metadata\":{\"name\":\"b\",\"uid\":\"u\"}},"
+		  "{\"metadata\":{\"name\":\"c\"}},{\"metadata\":{}}],\"metadata\":{\"resourceVersion\":\"9\"}}", NULL },
+		/* a watch event, spaced out as a pretty printer would */
+		{ "{ \"type\" : \"ADDED\" , \"object\" : { \"metadata\" : { \"name\" : \"a\" ,\n"
+		  "  \"managedFields\" : [ { \"manager\" : \"m\" } ] } , \"spec\" : { } } }",
+		  "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\"},\"spec\":{}}}", NULL },
+		/* control bytes between tokens, which the parser takes for spaces */
+		{ "{\"object\":{\"metadata\":{\"name\":\"a\",\"managedFields\":\x01[\x02]\x03}\x04}}",
+		  "{\"object\":{\"metadata\":{\"name\":\"a\"}}}", NULL },
+		/* twice in one metadata: both go */
+		{ "{\"object\":{\"metadata\":{\"a\":1,\"managedFields\":[],\"managedFields\":{}}}}",
+		  "{\"object\":{\"metadata\":{\"a\":1}}}", NULL },
+		/* the same name anywhere else stays: a ConfigMap's data key, a
+		 * template's metadata, the list's own metadata, a string */
+		{ "{\"items\":[{\"metadata\":{\"name\":\"a\"},\"data\":{\"managedFields\":\"x\"},"
+		  "\"spec\":{\"template\":{\"metadata\":{\"managedFields\":[]}}}}],"
+		  "\"metadata\":{\"managedFields\":[]},\"managedFields\":\"\\\"managedFields\\\":[]\"}",
+		  "{\"items\":[{\"metadata\":{\"name\":\"a\"},\"data\":{\"managedFields\":\"x\"},"
+		  "\"spec\":{\"template\":{\"metadata\":{\"managedFields\":[]}}}}],"
+		  "\"metadata\":{\"managedFields\":[]},\"managedFields\":\"\\\"managedFields\\\":[]\"}", NULL },
+		/* items that are not objects, numbers and literals around */
+		{ "{\"items\":[1,-2.5e3,true,null,\"s\",[{\"metadata\":{\"managedFields\":[]}}],"
+		  "{\"metadata\":{\"managedFields\":[1]}}]}",
+		  "{\"items\":[1,-2.5e3,true,null,\"s\",[{\"metadata\":{\"managedFields\":[]}}],{\"metadata\":{}}]}", NULL },
+		/* an escaped spelling is not matched (and the cache trims it) */
+		{ "{\"object\":{\"metadata\":{\"managed\\u0046ields\":[]}}}",
+		  "{\"object\":{\"metadata\":{\"managedFields\":[]}}}", NULL },
+		/* not JSON: what comes before where the walk finds that is blanked,
+		 * the rest is left as it is */
+		{ "{\"items\":[{\"metadata\":{\"managedFields\":[]}},{\"metadata\":{\"managedFields\":[]", NULL,
+		  "{\"items\":[{\"metadata\":{                  }},{\"metadata\":{\"managedFields\":[]" },
+		{ "[{\"metadata\":{\"managedFields\":[]}}]", "[{\"metadata\":{\"managedFields\":[]}}]", NULL },
+		{ "", NULL, "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = strlen(cases[i].in);
+		char *text = strdup(cases[i].in);
+		cJSON *got, *want = cases[i].want ? cJSON_Parse(cases[i].want) : NULL;
+
+		assert_non_null(text);
+		sbx_kube_drop_managed_fields(text, len);
+		got = cJSON_ParseWithLength(text, len);
+		if (strlen(text) != len)
+			fail_msg("row %zu: the length changed: '%s'", i, text);
+		if (cases[i].want && (!want || !got || !cJSON_Compare(got, want, true)))
+			fail_msg("row %zu: '%s'", i, text);
+		if (!cases[i].want && (got || strcmp(text, cases[i].after)))
+			fail_msg("row %zu: '%s' parsed, or is not '%s'", i, text, cases[i].after);
+		cJSON_Delete(got);
+		cJSON_Delete(want);
+		free(text);
+	}
+}
+
+static void keep_object(cJSON *obj, void *payload)
+{
+	cJSON **kept = payload;
+
+	cJSON_Delete(*kept);
+	*kept = obj;
+}
+
+/* A watch event's object reaches the handler without managedFields,
+ * everything else as sent. */
+static void test_kuberead__watch_event_without_managed_fields(void **state)
+{
+	static sbx_kube_config cfg = { .server = "https://127.0.0.1:1" };
+	static const char event[] = "{\"type\":\"MODIFIED\",\"object\":{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+				    "\"metadata\":{\"name\":\"a\",\"managedFields\":[{\"manager\":\"m\",\"fieldsV1\":"
+				    "{\"f:data\":{}}}],\"resourceVersion\":\"3\"},\"data\":{\"managedFields\":\"kept\"}}}\n";
+	sbx_kube_options o = SBX_KUBE_OPTIONS_INIT;
+	sbx_kube_watch_handlers h = { NULL, NULL, keep_object, NULL };
+	cJSON *kept = NULL, *want = cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":"
+						 "{\"name\":\"a\",\"resourceVersion\":\"3\"},\"data\":"
+						 "{\"managedFields\":\"kept\"}}");
+	sbx_kube_watch *w;
+	sbx_kube *k;
+
+	(void)state;
+	assert_int_equal(sbx_kube_new(&k, &cfg, &o), 0);
+	assert_int_equal(sbx_kube_watch_start(&w, k, sbx_kind_lookup("v1", "ConfigMap"), NULL, NULL, &h, &kept), 0);
+	/* in two reads, cut inside managedFields */
+	assert_int_equal(sbx_kube_watch_feed(w, event, 60), 0);
+	assert_int_equal(sbx_kube_watch_feed(w, event + 60, strlen(event) - 60), 0);
+	assert_non_null(kept);
+	assert_true(cJSON_Compare(kept, want, true));
+	cJSON_Delete(kept);
+	cJSON_Delete(want);
+	sbx_kube_watch_stop(w);
+	sbx_kube_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +293,8 @@ int main(void)
 		cmocka_unit_test(test_kuberead__list_page_items),
 		cmocka_unit_test(test_kuberead__list_page_not_a_list),
 		cmocka_unit_test(test_kuberead__version),
+		cmocka_unit_test(test_kuberead__managed_fields_dropped),
+		cmocka_unit_test(test_kuberead__watch_event_without_managed_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
