@@ -152,7 +152,11 @@ copy_repo k
 	sed 's|app.kubernetes.io/managed-by: sandbox-controller|app.kubernetes.io/managed-by: baseline|' > "$tmp/objects.yaml"
 t2=$(date +%s%N) c2=$(cpu_now)
 /usr/bin/time -f '%U %S' -o "$tmp/cpuk" kubectl apply -v=6 --server-side --field-manager=baseline \
-	-f "$tmp/objects.yaml" >/dev/null 2>"$tmp/kubectl.log"
+	-f "$tmp/objects.yaml" >/dev/null 2>"$tmp/kubectl.log" || {
+	echo "controller.sh: kubectl apply failed:" >&2
+	grep -v '"Response" verb=' "$tmp/kubectl.log" | tail -5 >&2
+	exit 1
+}
 t3=$(date +%s%N) c3=$(cpu_now)
 krequests=$(grep -c '"Response" verb=' "$tmp/kubectl.log" || true)
 objects=$(grep -c '^---' "$tmp/objects.yaml")
