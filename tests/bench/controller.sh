@@ -37,21 +37,23 @@ pid= watcher=
 started=$(date +%s)
 # progress on stderr, so a long run says where it is and where time went
 phase() { printf '[%s] %s\n' "$(date -u -d "@$(( $(date +%s) - started ))" +%M:%S)" "$1" >&2; }
+. "$top/tests/bench/fleet.sh"
 cleanup() {
 	set +e
+	phase "cleaning up"
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null
 	[ -n "$watcher" ] && kill "$watcher" 2>/dev/null
 	# the controller logs stay for a look: /tmp/controller-bench-*.log
 	for f in "$tmp"/run*.log; do [ -f "$f" ] && cp "$f" "/tmp/controller-bench-$(basename "$f")"; done
-	kubectl get ns -o name | grep -E "namespace/(b|k|c)$id-" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
-	kubectl get sandboxes -o name | grep "/b$id" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
+	delete_matching sandboxes "/b$id-"
+	delete_matching namespaces "^namespace/(b|k|c)$id-"
 	kubectl delete node -l "sandbox-bench=$id" --wait=false >/dev/null 2>&1
 	kubectl -n kube-system delete configmap "bench-$id-state" --wait=false >/dev/null 2>&1
 	rm -rf "$tmp"
+	phase "cleaned up (the namespaces' contents go in the background)"
 }
 trap cleanup EXIT
 trap "exit 143" INT TERM
-. "$top/tests/bench/fleet.sh"
 
 # KWOK nodes of its own, enough for both sides' pods (one per sandbox, one
 # CPU each for the small size), removed at the end

@@ -41,3 +41,12 @@ fleet_repo() {
 	git -C "$dir" init -q -b main && git -C "$dir" add -A &&
 		git -C "$dir" -c user.name=b -c user.email=b@e commit -qm bench
 }
+
+# delete_matching RESOURCE REGEX: deletes every RESOURCE whose kubectl name
+# (kind/name) matches REGEX, without waiting for it to go. Eight kubectls
+# at a time: one alone reads and deletes each object in turn while the
+# namespace controller keeps the server busy, and took 13 minutes for the
+# 4,000 objects a 1,000-sandbox run leaves.
+delete_matching() {
+	kubectl get "$1" -o name | grep -E "$2" | xargs -r -P 8 -n 125 kubectl delete --wait=false >/dev/null 2>&1
+}

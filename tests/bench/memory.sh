@@ -26,19 +26,19 @@ port=$((21000 + id % 20000))
 pid=
 started=$(date +%s)
 phase() { printf '[%s] %s\n' "$(date -u -d "@$(( $(date +%s) - started ))" +%H:%M:%S)" "$1" >&2; }
+. "$top/tests/bench/fleet.sh"
 cleanup() {
 	set +e
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null
 	for f in "$tmp"/*.log; do [ -f "$f" ] && cp "$f" "/tmp/memory-bench-$(basename "$f")"; done
-	kubectl get ns -o name | grep -E "namespace/m$id-" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
-	kubectl get sandboxes -o name | grep "/m$id-" | xargs -r kubectl delete --wait=false >/dev/null 2>&1
+	delete_matching sandboxes "/m$id-"
+	delete_matching namespaces "^namespace/m$id-"
 	kubectl delete node -l "sandbox-bench=$id" --wait=false >/dev/null 2>&1
 	kubectl -n kube-system delete configmap "mem-$id-state" --wait=false >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap "exit 143" INT TERM
-. "$top/tests/bench/fleet.sh"
 
 phase "KWOK nodes and $n sandbox files"
 kwok_nodes "$id" $(( (n + 99) / 100 )) mem
