@@ -242,17 +242,26 @@ static void find_stale(const char *key, void *value, void *payload)
 {
 	struct sweep *s = payload;
 	struct entry *e = value;
+	char *copy;
 
 	if (e->from != s->w || e->generation == s->w->generation)
 		return;
 	if (s->n == s->cap) {
-		char **p = realloc(s->gone, (s->cap = s->cap ? s->cap * 2 : 16) * sizeof(*p));
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		char **p = realloc(s->gone, cap * sizeof(*p));
 
-		if (!p)
+		if (!p) {
+			s->w->c->broken = true; /* a stale object would stay as if it were there */
 			return;
+		}
 		s->gone = p;
+		s->cap = cap;
 	}
-	s->gone[s->n++] = strdup(key);
+	if (!(copy = strdup(key))) {
+		s->w->c->broken = true;
+		return;
+	}
+	s->gone[s->n++] = copy;
 }
 
 /* After a (re)list: whatever this kind had that the list did not show is
@@ -264,7 +273,7 @@ static void on_list_done(void *payload)
 
 	map_each(w->c->objects, find_stale, &s);
 	for (size_t i = 0; i < s.n; i++) {
-		struct entry *e = s.gone[i] ? map_del(w->c->objects, s.gone[i]) : NULL;
+		struct entry *e = map_del(w->c->objects, s.gone[i]);
 
 		if (e)
 			index_del(w->c, e->sandbox, s.gone[i]);

@@ -30,9 +30,10 @@ int cache_new(cache **out, sbx_kube *k, cache_changed_fn fn, void *payload);
  * not broken). */
 bool cache_synced(const cache *c);
 
-/* Whether an object could not be stored or read back (out of memory): the
- * cache may then lack objects that exist, so nothing may be decided from
- * it any more; it stays so until a restart. */
+/* Whether an object could not be stored or read back, or a relist could
+ * not drop what it no longer showed (out of memory): the cache may then
+ * lack objects that exist or hold some that are gone, so nothing may be
+ * decided from it any more; it stays so until a restart. */
 bool cache_broken(const cache *c);
 
 /* The live object with this key (trimmed: compact.h), or NULL. Unpacked

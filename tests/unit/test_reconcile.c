@@ -7,7 +7,8 @@
  * made to fail to start. The cache is the real one, fed through the
  * watch handlers it registers. What is checked: a request that cannot
  * start ends the pass with an error and frees its worker slot; a replica
- * that lost its Lease writes nothing more.
+ * that lost its Lease writes nothing more; a relist that runs out of
+ * memory (strdup, wrapped too) breaks the cache.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,16 @@
 #include "controller.h"
 #include "error.h"
 #include "render.h"
+
+/* strdup, which fails while strdup_fails is set */
+static bool strdup_fails;
+
+char *__real_strdup(const char *s);
+char *__wrap_strdup(const char *s);
+char *__wrap_strdup(const char *s)
+{
+	return strdup_fails ? NULL : __real_strdup(s);
+}
 
 /* ---- the recorded API client ----------------------------------------- */
 
@@ -580,6 +591,21 @@ static void test_reconcile__live_sandboxes_follow_the_cache(void **state)
 	sbx_buf_dispose(&key);
 }
 
+/* A relist that cannot note what it no longer shows (out of memory) must
+ * not leave that object in the cache as if it were there: the cache is
+ * broken, and nothing is decided from it. */
+static void test_reconcile__relist_out_of_memory_breaks_the_cache(void **state)
+{
+	(void)state;
+	feed(SBX_OBJ("alice", OURS("alice"), TRACKED("alice"), "", ""));
+	assert_false(cache_broken(c.cache));
+	strdup_fails = true;
+	relist("Sandbox", NULL);
+	strdup_fails = false;
+	assert_true(cache_broken(c.cache));
+	assert_false(cache_synced(c.cache));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +616,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reconcile__the_sandbox_is_applied_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile__status_names_the_revision_it_started_from, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile__live_sandboxes_follow_the_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconcile__relist_out_of_memory_breaks_the_cache, setup, teardown),
 		cmocka_unit_test(test_reconcile__sandbox_of_key),
 	};
 
