@@ -43,8 +43,8 @@ cleanup() {
 	phase "cleaning up"
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null
 	[ -n "$watcher" ] && kill "$watcher" 2>/dev/null
-	# the controller logs stay for a look: /tmp/controller-bench-*.log
-	for f in "$tmp"/run*.log; do [ -f "$f" ] && cp "$f" "/tmp/controller-bench-$(basename "$f")"; done
+	# the controller's and kubectl's logs stay for a look: /tmp/controller-bench-*.log
+	for f in "$tmp"/run*.log "$tmp"/kubectl.log; do [ -f "$f" ] && cp "$f" "/tmp/controller-bench-$(basename "$f")"; done
 	delete_matching sandboxes "/b$id-"
 	delete_matching namespaces "^namespace/(b|k|c)$id-"
 	kubectl delete node -l "sandbox-bench=$id" --wait=false >/dev/null 2>&1
@@ -156,7 +156,7 @@ t2=$(date +%s%N) c2=$(cpu_now)
 /usr/bin/time -f '%U %S' -o "$tmp/cpuk" kubectl apply -v=6 --server-side --field-manager=baseline \
 	-f "$tmp/objects.yaml" >/dev/null 2>"$tmp/kubectl.log" || {
 	echo "controller.sh: kubectl apply failed:" >&2
-	grep -v '"Response" verb=' "$tmp/kubectl.log" | tail -5 >&2
+	grep -v '"Response" verb=' "$tmp/kubectl.log" | tail -20 >&2
 	exit 1
 }
 t3=$(date +%s%N) c3=$(cpu_now)
