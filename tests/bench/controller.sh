@@ -32,7 +32,7 @@ ctl=$build/controller/sandbox-controller
 cli=$build/cli/sandbox
 tmp=$(mktemp -d)
 id=$RANDOM
-port=$((21000 + id % 20000))
+port=$((21000 + id % 11000)) # below the ephemeral range (32768 and up)
 pid= watcher=
 started=$(date +%s)
 # progress on stderr, so a long run says where it is and where time went

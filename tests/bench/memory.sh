@@ -22,7 +22,7 @@ n=${2:-5000}
 ctl=$build/controller/sandbox-controller
 tmp=$(mktemp -d)
 id=$RANDOM
-port=$((21000 + id % 20000))
+port=$((21000 + id % 11000)) # below the ephemeral range (32768 and up)
 pid=
 started=$(date +%s)
 phase() { printf '[%s] %s\n' "$(date -u -d "@$(( $(date +%s) - started ))" +%H:%M:%S)" "$1" >&2; }

@@ -15,6 +15,11 @@ check() {
 	fi
 }
 
+# listen_port SEED: a loopback port to listen on, 20000 to 31999: below the
+# kernel's ephemeral range (32768 and up), where the local end of any
+# client's connection could take a port between two starts of a server
+listen_port() { echo $((20000 + $1 % 12000)); }
+
 # until_ok SECONDS COMMAND...: retry every 0.5 s until it succeeds or time is up
 until_ok() { local end=$((SECONDS + $1)); shift; while ! "$@" >/dev/null 2>&1; do ((SECONDS < end)) || return 1; sleep 0.5; done; }
 

@@ -20,7 +20,7 @@ id=$RANDOM
 prefix="c$id-"
 names="gus hal ivy jon"
 ctl_pid= sshd_pid=
-ctl_port=$((20000 + (id + 11) % 20000))
+ctl_port=$(listen_port $((id + 11)))
 
 cleanup() {
 	[ -n "$ctl_pid" ] && kill "$ctl_pid" 2>/dev/null && wait "$ctl_pid" 2>/dev/null

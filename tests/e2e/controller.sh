@@ -20,7 +20,7 @@ tmp=$(mktemp -d)
 id=$RANDOM
 prefix="e$id-"
 secret=webhook-secret-$id
-port=$((20000 + id % 20000))
+port=$(listen_port "$id")
 pid=
 
 cleanup() {

@@ -142,7 +142,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	mkdir -p "$tmp/ctlroot/repo" "$tmp/ctlroot/proc" "$tmp/ctlroot/dev" "$tmp/ctlroot/sys" \
 		"$tmp/ctlroot/etc/sandbox-controller/git" "$tmp/ctlroot/etc/sandbox-controller/webhook" \
 		"$tmp/ctlroot/var/run/secrets/kubernetes.io/serviceaccount"
-	port=$((20000 + (id + 7) % 20000))
+	port=$(listen_port $((id + 7)))
 	server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
 	ca=$(kubectl config view --minify --raw -o jsonpath='{.clusters[0].cluster.certificate-authority}')
 	python3 - "$tmp" "$id" "$port" "$server" "$ca" > "$tmp/pod.json" <<'PY'

@@ -20,7 +20,7 @@ src=${SBX_SOURCE_ROOT:?set SBX_SOURCE_ROOT}
 tmp=$(mktemp -d)
 id=$RANDOM
 prefix="i$id-"
-port=$((20000 + (id + 23) % 20000))
+port=$(listen_port $((id + 23)))
 pid=
 
 cleanup() {

@@ -24,7 +24,7 @@ start_sshd() {
 	mkdir -p "$dir/home"
 	sshd_pid=
 	for attempt in 1 2 3 4 5 6 7 8; do
-		sshd_port=$((20000 + (RANDOM * 7 + attempt) % 40000))
+		sshd_port=$(listen_port $((RANDOM * 7 + attempt)))
 		printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s/host\nPidFile %s/pid\nAuthorizedKeysFile %s/authorized_keys\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nSetEnv HOME=%s/home\n' \
 			"$sshd_port" "$dir" "$dir" "$dir" "$dir" > "$dir/config"
 		/usr/sbin/sshd -D -e -f "$dir/config" 2>>"$dir/log" &

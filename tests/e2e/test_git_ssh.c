@@ -151,8 +151,9 @@ static int start_sshd(struct env *e)
 	fmt(config, sizeof(config), "%s/sshd_config", e->root);
 	fmt(log, sizeof(log), "%s/sshd.log", e->root);
 	for (int attempt = 0; attempt < 8; attempt++) {
+		/* below the ephemeral range (32768 and up) */
 		e->port = 20000 + (int)((unsigned)(getpid() * 7919 + time(NULL) + attempt * 104729) %
-					40000u);
+					12000u);
 		if (port_open(e->port))
 			continue;
 		/* HOME of its own: the account's ~/.bashrc, which Debian's bash
